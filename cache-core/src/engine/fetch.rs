@@ -1,0 +1,288 @@
+//! `get_or_load`: flag → request → local → (single-flight) remote → lease → load.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::Cache;
+use super::freshness::Freshness;
+use super::io::{Found, Upper};
+use super::run::Run;
+use super::single_flight::{self, Role, Waited};
+use crate::stats::{Stats, TierName};
+use crate::tier::SharedValue;
+use crate::tier::remote::Lease;
+use crate::{CacheKey, Cacheable, FlagMode, Options, clock};
+
+/// How a timed loader ended.
+enum Outcome<T, E> {
+    Done(Result<T, E>),
+    /// `soft_timeout` passed while a stale value was available.
+    Soft,
+    /// `hard_timeout` passed.
+    Hard,
+}
+
+/// Longest pause between two polls while another process holds the lease.
+const LEASE_POLL_MAX: Duration = Duration::from_millis(100);
+
+impl Cache {
+    /// The engine behind every `get_or_load` flavour. `on_err` maps the loader's error into the
+    /// caller's error type; `on_timeout`, when given, makes `hard_timeout` without a stale value
+    /// an error instead of a longer wait.
+    pub(crate) async fn fetch<T, E, X, R>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        run: R,
+        on_err: fn(E) -> X,
+        on_timeout: Option<fn(Duration) -> X>,
+    ) -> Result<T, X>
+    where
+        T: Cacheable,
+        E: Clone + Send + Sync + 'static,
+        R: Run<T, E>,
+    {
+        match self.inner.flags.decide(opts.flag_name(key), key) {
+            FlagMode::On => {}
+            FlagMode::Shadow => return self.shadow(key, opts, run).await.map_err(on_err),
+            FlagMode::Off | FlagMode::Percent(_) => {
+                Stats::bump(&self.inner.stats.bypassed);
+                return run.load_only().await.map_err(on_err);
+            }
+        }
+        match self.read_upper::<T>(key, opts) {
+            Upper::Hit(value) => Ok(value),
+            Upper::Refresh(found, state) => Ok(self.refresh(key, opts, found, state, run).await),
+            Upper::Miss => self.load_cold(key, opts, run, on_err, on_timeout).await,
+        }
+    }
+
+    /// Nothing usable in the upper tiers: one leader per key asks the remote tier and loads;
+    /// everyone else waits for its outcome.
+    async fn load_cold<T, E, X, R>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        run: R,
+        on_err: fn(E) -> X,
+        on_timeout: Option<fn(Duration) -> X>,
+    ) -> Result<T, X>
+    where
+        T: Cacheable,
+        E: Clone + Send + Sync + 'static,
+        R: Run<T, E>,
+    {
+        let stats = &self.inner.stats;
+        let mut limit = on_timeout.and(opts.hard_timeout);
+        let started = Instant::now();
+        loop {
+            let guard = match self.inner.flights.join(key) {
+                Role::Leader(guard) => guard,
+                Role::Waiter(rx) => {
+                    let left = limit.map(|l| l.saturating_sub(started.elapsed()));
+                    match single_flight::wait(rx, left).await {
+                        Waited::Done(shared) => {
+                            let Some(result) = shared.downcast_ref::<Result<T, E>>() else {
+                                // Another function with the same key and another type: load alone.
+                                return run.load_and_store(self, key, opts).await.map_err(on_err);
+                            };
+                            Stats::bump(&stats.coalesced);
+                            return result.clone().map_err(on_err);
+                        }
+                        Waited::Abandoned => continue,
+                        Waited::TimedOut => match (on_timeout, limit) {
+                            (Some(timeout), Some(limit)) => return Err(timeout(limit)),
+                            _ => {
+                                limit = None;
+                                continue;
+                            }
+                        },
+                    }
+                }
+            };
+            // A flight that finished between our lookup and our join has filled the local tier.
+            if let Upper::Hit(value) = self.read_upper::<T>(key, opts) {
+                guard.complete(share(Ok::<T, E>(value.clone())));
+                return Ok(value);
+            }
+            if let Some((found, state)) = self.read_remote::<T>(key, opts).await {
+                guard.complete(share(Ok::<T, E>(found.value.clone())));
+                if state != Freshness::Stale {
+                    stats.hit(TierName::Remote);
+                    return Ok(found.value);
+                }
+                return Ok(self.refresh(key, opts, found, state, run).await);
+            }
+            Stats::bump(&stats.misses);
+            let lease = self.take_lease(key, opts).await;
+            if matches!(lease, Lease::HeldElsewhere)
+                && let Some(value) = self.await_other_process::<T>(key, opts).await
+            {
+                guard.complete(share(Ok::<T, E>(value.clone())));
+                return Ok(value);
+            }
+            let load = run.load_and_store(self, key, opts);
+            let result = match (limit, on_timeout) {
+                (Some(hard), Some(timeout)) => {
+                    let left = hard.saturating_sub(started.elapsed());
+                    match tokio::time::timeout(left, load).await {
+                        Ok(result) => result,
+                        Err(_) => {
+                            // Dropping the guard hands the load over to a waiter.
+                            self.release(&lease, key).await;
+                            return Err(timeout(hard));
+                        }
+                    }
+                }
+                _ => load.await,
+            };
+            self.release(&lease, key).await;
+            guard.complete(share(result.clone()));
+            return result.map_err(on_err);
+        }
+    }
+
+    /// Serves `found` (stale, or fresh but picked for early refresh). The first caller for the
+    /// key refreshes it inline; everyone else is answered with `found` at once.
+    async fn refresh<T, E, R>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        found: Found<T>,
+        state: Freshness,
+        run: R,
+    ) -> T
+    where
+        T: Cacheable,
+        R: Run<T, E>,
+    {
+        let stats = &self.inner.stats;
+        let stale = state == Freshness::Stale;
+        let Some(_refreshing) = self.inner.refreshing.try_acquire(key) else {
+            if stale {
+                Stats::bump(&stats.stale_served);
+            } else {
+                stats.hit(TierName::Local);
+            }
+            self.backfill_request(key, opts, &found.shared);
+            return found.value;
+        };
+        if !stale {
+            Stats::bump(&stats.early_refreshes);
+        }
+        match run_timed(run.load_and_store(self, key, opts), opts).await {
+            Outcome::Done(Ok(value)) => value,
+            Outcome::Done(Err(_)) if stale => {
+                Stats::bump(&stats.fail_safe);
+                self.throttle_after_failure(key, opts, &found);
+                found.value
+            }
+            Outcome::Done(Err(_)) => found.value,
+            Outcome::Soft | Outcome::Hard => {
+                Stats::bump(&stats.stale_served);
+                self.backfill_request(key, opts, &found.shared);
+                found.value
+            }
+        }
+    }
+
+    /// After a failed refresh, let the stale value count as fresh locally for a short while so a
+    /// failing backend is not called by every request (FusionCache's fail-safe throttle).
+    fn throttle_after_failure<T>(&self, key: &CacheKey, opts: &Options, found: &Found<T>) {
+        let mut meta = found.meta;
+        meta.fresh_until_ms = clock::now_ms().saturating_add(clock::millis(opts.fail_safe_throttle));
+        meta.stale_until_ms = meta.stale_until_ms.max(meta.fresh_until_ms);
+        let encoded_len = usize::try_from(meta.load_micros).unwrap_or(0).max(1);
+        self.put_local(key, opts, &found.shared, meta, encoded_len);
+    }
+
+    /// Shadow mode: load fresh, compare with what the cache holds, count, return fresh.
+    async fn shadow<T, E, R>(&self, key: &CacheKey, opts: &Options, run: R) -> Result<T, E>
+    where
+        T: Cacheable,
+        R: Run<T, E>,
+    {
+        let cached = self.read_fresh::<T>(key, opts).await;
+        let fresh = run.load_only().await?;
+        match cached {
+            Some(cached) => {
+                let same = rmp_serde::to_vec_named(&cached).ok() == rmp_serde::to_vec_named(&fresh).ok();
+                let stats = &self.inner.stats;
+                Stats::bump(if same { &stats.shadow_matches } else { &stats.shadow_mismatches });
+            }
+            None => {
+                self.write(key, &fresh, opts, Duration::ZERO).await;
+            }
+        }
+        Ok(fresh)
+    }
+
+    async fn take_lease(&self, key: &CacheKey, opts: &Options) -> Lease {
+        let Some(remote) = self.remote_for(opts) else {
+            return Lease::Unsupported;
+        };
+        match remote.try_lease(&self.remote_key(key), opts.lease_ttl).await {
+            Ok(lease) => lease,
+            Err(error) => {
+                self.tier_error(&error, "lease");
+                Lease::Unsupported
+            }
+        }
+    }
+
+    async fn release(&self, lease: &Lease, key: &CacheKey) {
+        let Lease::Acquired(token) = lease else {
+            return;
+        };
+        if let Some(remote) = &self.inner.remote
+            && let Err(error) = remote.release_lease(&self.remote_key(key), token).await
+        {
+            self.tier_error(&error, "release_lease");
+        }
+    }
+
+    /// Another process is loading this key: poll the remote tier with backoff until its value
+    /// lands or its lease would have expired.
+    async fn await_other_process<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Option<T> {
+        Stats::bump(&self.inner.stats.lease_waits);
+        let deadline = Instant::now() + opts.lease_ttl;
+        let mut pause = Duration::from_millis(5);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            tokio::time::sleep(pause.min(left)).await;
+            pause = (pause * 2).min(LEASE_POLL_MAX);
+            if let Some((found, _)) = self.read_remote::<T>(key, opts).await {
+                self.inner.stats.hit(TierName::Remote);
+                return Some(found.value);
+            }
+        }
+        None
+    }
+}
+
+fn share<T: Send + Sync + 'static, E: Send + Sync + 'static>(result: Result<T, E>) -> SharedValue {
+    Arc::new(result)
+}
+
+/// Awaits a refresh while a stale value is at hand: `soft_timeout` answers with it early,
+/// `hard_timeout` stops waiting altogether.
+async fn run_timed<T, E>(load: impl Future<Output = Result<T, E>>, opts: &Options) -> Outcome<T, E> {
+    let mut load = pin!(load);
+    let started = Instant::now();
+    if let Some(soft) = opts.soft_timeout
+        && opts.hard_timeout.is_none_or(|hard| soft < hard)
+        && let Ok(result) = tokio::time::timeout(soft, load.as_mut()).await
+    {
+        return Outcome::Done(result);
+    } else if opts.soft_timeout.is_some_and(|soft| opts.hard_timeout.is_none_or(|hard| soft < hard)) {
+        return Outcome::Soft;
+    }
+    match opts.hard_timeout {
+        Some(hard) => match tokio::time::timeout(hard.saturating_sub(started.elapsed()), load).await {
+            Ok(result) => Outcome::Done(result),
+            Err(_) => Outcome::Hard,
+        },
+        None => Outcome::Done(load.await),
+    }
+}

@@ -1,0 +1,301 @@
+//! Reading from and writing to the tiers: lookups with backfill, writes with TTLs, removals
+//! with backplane announcements. Tier failures become misses plus a counted error.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Cache;
+use super::freshness::{self, Freshness};
+use crate::codec::EntryMeta;
+use crate::stats::{Stats, TierName};
+use crate::tier::local::{LocalEntry, LocalTier};
+use crate::tier::remote::{RemoteEvent, RemoteTier};
+use crate::tier::{SharedValue, request};
+use crate::{CacheKey, Cacheable, Error, Options, Tiers, clock};
+
+/// A value found in a tier together with its lifetimes.
+pub(crate) struct Found<T> {
+    pub(crate) value: T,
+    pub(crate) shared: SharedValue,
+    pub(crate) meta: EntryMeta,
+}
+
+/// What the request and local tiers had.
+pub(crate) enum Upper<T> {
+    /// A value to return as is.
+    Hit(T),
+    /// A value that is stale or picked for early refresh.
+    Refresh(Found<T>, Freshness),
+    Miss,
+}
+
+impl Cache {
+    pub(crate) fn local_for(&self, opts: &Options) -> Option<&LocalTier> {
+        self.inner
+            .local
+            .as_ref()
+            .filter(|_| opts.tiers.contains(Tiers::LOCAL))
+    }
+
+    pub(crate) fn remote_for(&self, opts: &Options) -> Option<&Arc<dyn RemoteTier>> {
+        self.inner
+            .remote
+            .as_ref()
+            .filter(|_| opts.tiers.contains(Tiers::REMOTE))
+    }
+
+    pub(crate) fn backfill_request(&self, key: &CacheKey, opts: &Options, shared: &SharedValue) {
+        if opts.tiers.contains(Tiers::REQUEST) {
+            request::insert(self.inner.id, key, Arc::clone(shared));
+        }
+    }
+
+    /// The request tier, then the local tier. The hot path: no allocation, no await.
+    pub(crate) fn read_upper<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Upper<T> {
+        let stats = &self.inner.stats;
+        if opts.tiers.contains(Tiers::REQUEST)
+            && let Some(shared) = request::get(self.inner.id, key)
+            && let Some(value) = shared.downcast_ref::<T>()
+        {
+            stats.hit(TierName::Request);
+            return Upper::Hit(value.clone());
+        }
+        let Some(entry) = self.local_for(opts).and_then(|local| local.get(key)) else {
+            return Upper::Miss;
+        };
+        let Some(value) = entry.value.downcast_ref::<T>() else {
+            tracing::warn!(key = %key, "local entry holds another type; two functions share a cache key");
+            return Upper::Miss;
+        };
+        match freshness::classify(&entry.meta, clock::now_ms(), opts.early_refresh) {
+            Freshness::Fresh => {
+                stats.hit(TierName::Local);
+                self.backfill_request(key, opts, &entry.value);
+                Upper::Hit(value.clone())
+            }
+            Freshness::Expired => Upper::Miss,
+            state => Upper::Refresh(
+                Found {
+                    value: value.clone(),
+                    shared: entry.value,
+                    meta: entry.meta,
+                },
+                state,
+            ),
+        }
+    }
+
+    /// The remote tier. A corrupt entry is counted, deleted and reported as a miss.
+    pub(crate) async fn read_remote<T: Cacheable>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+    ) -> Option<(Found<T>, Freshness)> {
+        let remote = self.remote_for(opts)?;
+        let remote_key = self.remote_key(key);
+        let bytes = match remote.get(&remote_key).await {
+            Ok(bytes) => bytes?,
+            Err(error) => {
+                self.tier_error(&error, "get");
+                return None;
+            }
+        };
+        self.decode_remote(key, opts, &remote_key, &bytes).await
+    }
+
+    /// Decodes bytes read from the remote tier and backfills the tiers above.
+    async fn decode_remote<T: Cacheable>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        remote_key: &str,
+        bytes: &[u8],
+    ) -> Option<(Found<T>, Freshness)> {
+        match self.inner.codec.decode::<T>(bytes) {
+            Ok((meta, value)) => {
+                let state = freshness::classify(&meta, clock::now_ms(), None);
+                if state == Freshness::Expired {
+                    return None;
+                }
+                let shared: SharedValue = Arc::new(value.clone());
+                self.put_local(key, opts, &shared, meta, bytes.len());
+                self.backfill_request(key, opts, &shared);
+                Some((
+                    Found {
+                        value,
+                        shared,
+                        meta,
+                    },
+                    state,
+                ))
+            }
+            Err(error) => {
+                Stats::bump(&self.inner.stats.corrupt_entries);
+                self.tier_error(&error, "decode");
+                if let Some(remote) = &self.inner.remote
+                    && let Err(error) = remote.delete(remote_key).await
+                {
+                    self.tier_error(&error, "delete");
+                }
+                None
+            }
+        }
+    }
+
+    pub(crate) fn tier_error(&self, error: &Error, operation: &'static str) {
+        Stats::bump(&self.inner.stats.errors);
+        tracing::warn!(%error, operation, kind = error.kind(), "cache tier error counted as a miss");
+    }
+
+    pub(crate) fn put_local(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        shared: &SharedValue,
+        meta: EntryMeta,
+        encoded_len: usize,
+    ) {
+        if let Some(local) = self.local_for(opts) {
+            let entry = LocalEntry::new(Arc::clone(shared), meta, encoded_len, opts.tags.clone());
+            local.insert(key.clone(), entry);
+        }
+    }
+
+    /// Records a load's outcome: values are written everywhere, errors only counted.
+    pub(crate) async fn after_load<T: Cacheable, E>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        result: &Result<T, E>,
+        took: Duration,
+    ) {
+        match result {
+            Ok(value) => {
+                self.write(key, value, opts, took).await;
+            }
+            Err(_) => Stats::bump(&self.inner.stats.load_errors),
+        }
+    }
+
+    /// Writes `value` with fresh lifetimes to every tier the options allow.
+    pub(crate) async fn write<T: Cacheable>(
+        &self,
+        key: &CacheKey,
+        value: &T,
+        opts: &Options,
+        load_time: Duration,
+    ) -> SharedValue {
+        let now = clock::now_ms();
+        let ttl = opts.ttl.unwrap_or(self.inner.default_ttl);
+        let meta = freshness::new_meta(now, ttl, opts.stale, opts.jitter, load_time);
+        let shared: SharedValue = Arc::new(value.clone());
+        let encoded = self.inner.codec.encode(value, meta);
+        let encoded_len = encoded.as_ref().map_or(std::mem::size_of::<T>(), Vec::len);
+        self.put_local(key, opts, &shared, meta, encoded_len);
+        self.backfill_request(key, opts, &shared);
+        match (encoded, self.remote_for(opts)) {
+            (Ok(bytes), Some(remote)) => {
+                // The remote TTL is the end of the stale window: every key expires by itself.
+                let ttl = clock::until(meta.stale_until_ms, now).unwrap_or(Duration::from_millis(1));
+                if let Err(error) = remote.set(&self.remote_key(key), &bytes, ttl, &opts.tags).await {
+                    self.tier_error(&error, "set");
+                }
+            }
+            (Err(error), _) => self.tier_error(&error, "encode"),
+            (Ok(_), None) => {}
+        }
+        shared
+    }
+
+    /// Tells other nodes that `key` changed so they drop their local copy.
+    pub(crate) async fn announce_change(&self, key: &CacheKey) {
+        if let Some(remote) = &self.inner.remote
+            && let Err(error) = remote
+                .publish(RemoteEvent::Invalidate(self.remote_key(key)))
+                .await
+        {
+            self.tier_error(&error, "publish");
+        }
+    }
+
+    pub(crate) async fn remove_everywhere(&self, key: &CacheKey) {
+        request::remove(self.inner.id, key.as_str());
+        if let Some(local) = &self.inner.local {
+            local.invalidate(key.as_str());
+        }
+        if let Some(remote) = &self.inner.remote
+            && let Err(error) = remote.delete(&self.remote_key(key)).await
+        {
+            self.tier_error(&error, "delete");
+        }
+        self.announce_change(key).await;
+    }
+
+    pub(crate) async fn remove_tag_everywhere(&self, tag: &str) {
+        // The request tier does not index tags; a tag invalidation is rare, so drop it all.
+        request::clear(self.inner.id);
+        if let Some(local) = &self.inner.local {
+            local.invalidate_tag(tag);
+        }
+        if let Some(remote) = &self.inner.remote {
+            if let Err(error) = remote.invalidate_tag(tag).await {
+                self.tier_error(&error, "invalidate_tag");
+            }
+            if let Err(error) = remote
+                .publish(RemoteEvent::InvalidateTag(tag.to_string()))
+                .await
+            {
+                self.tier_error(&error, "publish");
+            }
+        }
+    }
+
+    /// A fresh value from any tier, without loading.
+    pub(crate) async fn read_fresh<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Option<T> {
+        match self.read_upper::<T>(key, opts) {
+            Upper::Hit(value) => return Some(value),
+            Upper::Refresh(found, Freshness::EarlyRefresh) => return Some(found.value),
+            Upper::Refresh(..) | Upper::Miss => {}
+        }
+        match self.read_remote::<T>(key, opts).await {
+            Some((found, Freshness::Fresh | Freshness::EarlyRefresh)) => {
+                self.inner.stats.hit(TierName::Remote);
+                Some(found.value)
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) async fn read_many<T: Cacheable>(&self, keys: &[CacheKey]) -> Vec<Option<T>> {
+        let opts = Options::new().early_refresh(false);
+        let mut out: Vec<Option<T>> = keys
+            .iter()
+            .map(|key| match self.read_upper::<T>(key, &opts) {
+                Upper::Hit(value) => Some(value),
+                _ => None,
+            })
+            .collect();
+        let missing: Vec<usize> = (0..keys.len()).filter(|&i| out[i].is_none()).collect();
+        let Some(remote) = self.remote_for(&opts).filter(|_| !missing.is_empty()) else {
+            return out;
+        };
+        let remote_keys: Vec<String> = missing.iter().map(|&i| self.remote_key(&keys[i])).collect();
+        let found = match remote.get_many(&remote_keys).await {
+            Ok(found) => found,
+            Err(error) => {
+                self.tier_error(&error, "get_many");
+                return out;
+            }
+        };
+        for ((&i, remote_key), bytes) in missing.iter().zip(&remote_keys).zip(found) {
+            let Some(bytes) = bytes else { continue };
+            if let Some((found, Freshness::Fresh)) =
+                self.decode_remote::<T>(&keys[i], &opts, remote_key, &bytes).await
+            {
+                self.inner.stats.hit(TierName::Remote);
+                out[i] = Some(found.value);
+            }
+        }
+        out
+    }
+}

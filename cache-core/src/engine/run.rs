@@ -1,0 +1,77 @@
+//! How a loader is run: inline on the calling task (it may borrow), or spawned (it is
+//! `'static + Send`, so it can outlive a caller that stopped waiting at `soft_timeout`).
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use super::Cache;
+use crate::{CacheKey, Cacheable, Options};
+
+/// A loader plus the knowledge of how to run it.
+pub(crate) trait Run<T, E>: Sized {
+    /// Calls the loader and nothing else (flag off, shadow mode).
+    fn load_only(self) -> impl Future<Output = Result<T, E>>;
+
+    /// Calls the loader and, on success, writes the value to every tier.
+    async fn load_and_store(self, cache: &Cache, key: &CacheKey, opts: &Options) -> Result<T, E>;
+}
+
+/// A borrowing loader, awaited on the caller's task. Dropping the caller cancels it.
+pub(crate) struct Inline<F>(pub(crate) F);
+
+/// A `'static` loader, run on its own task so it finishes (and updates the cache) even when the
+/// caller stops waiting.
+pub(crate) struct Spawned<F>(pub(crate) F);
+
+async fn timed<T, E>(fut: impl Future<Output = Result<T, E>>) -> (Result<T, E>, Duration) {
+    let started = Instant::now();
+    let result = fut.await;
+    (result, started.elapsed())
+}
+
+impl<T, E, F, Fut> Run<T, E> for Inline<F>
+where
+    T: Cacheable,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    fn load_only(self) -> impl Future<Output = Result<T, E>> {
+        (self.0)()
+    }
+
+    async fn load_and_store(self, cache: &Cache, key: &CacheKey, opts: &Options) -> Result<T, E> {
+        cache.inner.stats_load();
+        let (result, took) = timed((self.0)()).await;
+        cache.after_load(key, opts, &result, took).await;
+        result
+    }
+}
+
+impl<T, E, F, Fut> Run<T, E> for Spawned<F>
+where
+    T: Cacheable,
+    E: Send + Sync + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+{
+    fn load_only(self) -> impl Future<Output = Result<T, E>> {
+        (self.0)()
+    }
+
+    async fn load_and_store(self, cache: &Cache, key: &CacheKey, opts: &Options) -> Result<T, E> {
+        let (cache, key, opts) = (cache.clone(), key.clone(), opts.clone());
+        let task = tokio::spawn(async move {
+            cache.inner.stats_load();
+            let (result, took) = timed((self.0)()).await;
+            cache.after_load(&key, &opts, &result, took).await;
+            result
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            // We never abort this task; only a runtime shutting down cancels it, and then no
+            // caller is left to answer.
+            Err(_) => panic!("cache loader task was cancelled by runtime shutdown"),
+        }
+    }
+}

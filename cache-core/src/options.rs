@@ -1,0 +1,237 @@
+//! Per-call cache options: lifetimes, tiers, tags, timeouts.
+
+use std::borrow::Cow;
+use std::ops::BitOr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which tiers a call may read and write.
+///
+/// ```
+/// use cache_core::Tiers;
+/// let t = Tiers::REQUEST | Tiers::LOCAL;
+/// assert!(t.contains(Tiers::LOCAL) && !t.contains(Tiers::REMOTE));
+/// assert_eq!("request, local".parse::<Tiers>().unwrap(), t);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tiers(u8);
+
+impl Tiers {
+    /// The request tier (values shared within one `request_scope`).
+    pub const REQUEST: Tiers = Tiers(1);
+    /// The local in-memory tier.
+    pub const LOCAL: Tiers = Tiers(2);
+    /// The shared remote tier (Redis).
+    pub const REMOTE: Tiers = Tiers(4);
+    /// Every tier.
+    pub const ALL: Tiers = Tiers(7);
+    /// No tier: every call goes to the loader.
+    pub const NONE: Tiers = Tiers(0);
+
+    /// Whether every tier in `other` is in `self`.
+    pub const fn contains(self, other: Tiers) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl BitOr for Tiers {
+    type Output = Tiers;
+    fn bitor(self, rhs: Tiers) -> Tiers {
+        Tiers(self.0 | rhs.0)
+    }
+}
+
+impl std::str::FromStr for Tiers {
+    type Err = String;
+
+    /// Parses a comma-separated subset of `request`, `local`, `redis`/`remote`.
+    fn from_str(s: &str) -> Result<Tiers, String> {
+        s.split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .try_fold(Tiers::NONE, |acc, t| match t {
+                "request" => Ok(acc | Tiers::REQUEST),
+                "local" => Ok(acc | Tiers::LOCAL),
+                "redis" | "remote" => Ok(acc | Tiers::REMOTE),
+                other => Err(format!(
+                    "unknown tier `{other}`; expected a comma-separated subset of request, local, redis"
+                )),
+            })
+    }
+}
+
+/// How one cached computation behaves. Build it once (it is cheap to clone) and reuse it.
+///
+/// Defaults: the cache's default TTL, no stale window, ±10 % TTL jitter, probabilistic early
+/// refresh on, all tiers, no tags, no timeouts, a 5 s stampede lease, fail-safe throttle 1 s.
+///
+/// ```
+/// use std::time::Duration;
+/// use cache_core::{Options, Tiers};
+/// let opts = Options::new()
+///     .ttl(Duration::from_secs(600))
+///     .stale(Duration::from_secs(3600))
+///     .jitter(0.1)
+///     .tags(["chain:7"])
+///     .tiers(Tiers::REQUEST | Tiers::LOCAL)
+///     .flag("chains");
+/// assert_eq!(opts.ttl_value(), Some(Duration::from_secs(600)));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub(crate) ttl: Option<Duration>,
+    pub(crate) stale: Duration,
+    pub(crate) jitter: f64,
+    pub(crate) early_refresh: Option<f64>,
+    pub(crate) tags: Arc<[Arc<str>]>,
+    pub(crate) tiers: Tiers,
+    pub(crate) flag: Option<Cow<'static, str>>,
+    pub(crate) soft_timeout: Option<Duration>,
+    pub(crate) hard_timeout: Option<Duration>,
+    pub(crate) lease_ttl: Duration,
+    pub(crate) fail_safe_throttle: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            ttl: None,
+            stale: Duration::ZERO,
+            jitter: 0.1,
+            early_refresh: Some(1.0),
+            tags: Arc::from(Vec::new()),
+            tiers: Tiers::ALL,
+            flag: None,
+            soft_timeout: None,
+            hard_timeout: None,
+            lease_ttl: Duration::from_secs(5),
+            fail_safe_throttle: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Options {
+    /// Options with the defaults listed on the type.
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// How long an entry is fresh. Unset: the cache's `default_ttl`.
+    #[must_use]
+    pub fn ttl(mut self, ttl: Duration) -> Options {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// How long after going stale an entry may still be served while one caller refreshes it
+    /// (and when the loader fails). Zero disables serving stale.
+    #[must_use]
+    pub fn stale(mut self, stale: Duration) -> Options {
+        self.stale = stale;
+        self
+    }
+
+    /// Random spread of the TTL as a fraction (0.1 = ±10 %), so entries written together do not
+    /// expire together. Clamped to `0.0..=0.5`.
+    #[must_use]
+    pub fn jitter(mut self, fraction: f64) -> Options {
+        self.jitter = if fraction.is_finite() {
+            fraction.clamp(0.0, 0.5)
+        } else {
+            0.0
+        };
+        self
+    }
+
+    /// Probabilistic early refresh (XFetch) with `beta = 1.0`, or off. An entry is refreshed
+    /// before it expires with a probability that grows as expiry nears and as loads get slower.
+    #[must_use]
+    pub fn early_refresh(mut self, on: bool) -> Options {
+        self.early_refresh = on.then_some(1.0);
+        self
+    }
+
+    /// XFetch with a custom `beta` (> 1 refreshes earlier, < 1 later).
+    #[must_use]
+    pub fn early_refresh_beta(mut self, beta: f64) -> Options {
+        self.early_refresh = (beta.is_finite() && beta > 0.0).then_some(beta);
+        self
+    }
+
+    /// Tags for group invalidation with [`Cache::invalidate_tag`](crate::Cache::invalidate_tag).
+    #[must_use]
+    pub fn tags<I, S>(mut self, tags: I) -> Options
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.tags = tags.into_iter().map(|t| Arc::from(t.as_ref())).collect();
+        self
+    }
+
+    /// Which tiers this call uses.
+    #[must_use]
+    pub fn tiers(mut self, tiers: Tiers) -> Options {
+        self.tiers = tiers;
+        self
+    }
+
+    /// The feature-flag name that switches this cache. Unset: the key's cache name.
+    #[must_use]
+    pub fn flag(mut self, name: impl Into<Cow<'static, str>>) -> Options {
+        self.flag = Some(name.into());
+        self
+    }
+
+    /// When a stale value exists and the loader is slower than this, answer with the stale value
+    /// now. With [`Cache::get_or_load_static`](crate::Cache::get_or_load_static) the load finishes
+    /// in the background and updates the cache; a borrowing loader is cancelled instead.
+    #[must_use]
+    pub fn soft_timeout(mut self, timeout: Duration) -> Options {
+        self.soft_timeout = Some(timeout);
+        self
+    }
+
+    /// Stop waiting for the loader after this long: serve stale if there is any, otherwise
+    /// [`try_get_or_load`](crate::Cache::try_get_or_load) returns [`LoadError::Timeout`](crate::LoadError).
+    #[must_use]
+    pub fn hard_timeout(mut self, timeout: Duration) -> Options {
+        self.hard_timeout = Some(timeout);
+        self
+    }
+
+    /// How long another process's load of the same cold key is waited for before loading anyway.
+    #[must_use]
+    pub fn lease_ttl(mut self, ttl: Duration) -> Options {
+        self.lease_ttl = ttl;
+        self
+    }
+
+    /// After a failed refresh served stale, how long the stale value counts as fresh again so
+    /// a failing backend is not hammered by every request.
+    #[must_use]
+    pub fn fail_safe_throttle(mut self, throttle: Duration) -> Options {
+        self.fail_safe_throttle = throttle;
+        self
+    }
+
+    /// The configured TTL, if any.
+    pub fn ttl_value(&self) -> Option<Duration> {
+        self.ttl
+    }
+
+    /// The configured stale window.
+    pub fn stale_value(&self) -> Duration {
+        self.stale
+    }
+
+    /// The configured tiers.
+    pub fn tiers_value(&self) -> Tiers {
+        self.tiers
+    }
+
+    /// The flag name for `key`: the explicit flag, else the key's cache name.
+    pub fn flag_name<'a>(&'a self, key: &'a crate::CacheKey) -> &'a str {
+        self.flag.as_deref().unwrap_or_else(|| key.cache_name())
+    }
+}

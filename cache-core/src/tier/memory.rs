@@ -1,0 +1,255 @@
+//! An in-process [`RemoteTier`]: what a shared Redis looks like to several nodes, without Redis.
+//!
+//! [`MemoryRemote::new`] creates the shared store; [`MemoryRemote::node`] returns another handle
+//! on the same store that behaves like a second process (its own backplane identity). Useful for
+//! tests of multi-node behaviour and for demos; it honours TTLs, leases, tags and can be made to
+//! fail on purpose.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use super::remote::{Lease, RemoteEvent, RemoteListener, RemoteTier};
+use crate::{Error, Result};
+
+#[derive(Default)]
+struct Store {
+    entries: HashMap<String, (Vec<u8>, Instant)>,
+    leases: HashMap<String, (String, Instant)>,
+    tags: HashMap<String, HashSet<String>>,
+    listeners: Vec<(u64, RemoteListener)>,
+}
+
+#[derive(Default)]
+struct Shared {
+    store: Mutex<Store>,
+    failing: AtomicBool,
+    next_node: AtomicU64,
+    next_token: AtomicU64,
+    gets: AtomicU64,
+    sets: AtomicU64,
+    deletes: AtomicU64,
+}
+
+/// A shared in-memory remote tier.
+///
+/// ```
+/// use cache_core::{RemoteTier, tier::memory::MemoryRemote};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let remote = MemoryRemote::new();
+/// remote.set("k", b"v", std::time::Duration::from_secs(1), &[]).await.unwrap();
+/// assert_eq!(remote.get("k").await.unwrap(), Some(b"v".to_vec()));
+/// assert_eq!(remote.ttl_of("k").is_some(), true);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct MemoryRemote {
+    shared: Arc<Shared>,
+    node: u64,
+}
+
+impl Default for MemoryRemote {
+    fn default() -> Self {
+        MemoryRemote::new()
+    }
+}
+
+impl MemoryRemote {
+    /// A new, empty store and a first node handle on it.
+    pub fn new() -> MemoryRemote {
+        MemoryRemote {
+            shared: Arc::new(Shared::default()),
+            node: 0,
+        }
+    }
+
+    /// Another node's handle on the same store.
+    pub fn node(&self) -> MemoryRemote {
+        MemoryRemote {
+            shared: Arc::clone(&self.shared),
+            node: self.shared.next_node.fetch_add(1, Relaxed) + 1,
+        }
+    }
+
+    /// While `true`, every call fails as if the server were unreachable.
+    pub fn set_failing(&self, failing: bool) {
+        self.shared.failing.store(failing, Relaxed);
+    }
+
+    /// Writes raw bytes, bypassing the codec (for corrupt-entry tests).
+    pub fn put_raw(&self, key: &str, bytes: Vec<u8>, ttl: Duration) {
+        self.shared
+            .store
+            .lock()
+            .entries
+            .insert(key.to_string(), (bytes, Instant::now() + ttl));
+    }
+
+    /// The raw bytes under `key`, if present and not expired.
+    pub fn raw(&self, key: &str) -> Option<Vec<u8>> {
+        let store = self.shared.store.lock();
+        store
+            .entries
+            .get(key)
+            .filter(|(_, exp)| *exp > Instant::now())
+            .map(|(v, _)| v.clone())
+    }
+
+    /// Time left before `key` expires, if it exists.
+    pub fn ttl_of(&self, key: &str) -> Option<Duration> {
+        let store = self.shared.store.lock();
+        store
+            .entries
+            .get(key)
+            .and_then(|(_, exp)| exp.checked_duration_since(Instant::now()))
+    }
+
+    /// Live keys, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        let now = Instant::now();
+        let store = self.shared.store.lock();
+        let mut keys: Vec<_> = store
+            .entries
+            .iter()
+            .filter(|(_, (_, exp))| *exp > now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// Calls of `get` and `get_many` (per key) so far, across all nodes.
+    pub fn get_count(&self) -> u64 {
+        self.shared.gets.load(Relaxed)
+    }
+
+    /// Calls of `set` so far, across all nodes.
+    pub fn set_count(&self) -> u64 {
+        self.shared.sets.load(Relaxed)
+    }
+
+    /// Calls of `delete` so far, across all nodes.
+    pub fn delete_count(&self) -> u64 {
+        self.shared.deletes.load(Relaxed)
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.shared.failing.load(Relaxed) {
+            Err(Error::Remote("memory remote is failing on purpose".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn read(store: &Store, key: &str) -> Option<Vec<u8>> {
+        store
+            .entries
+            .get(key)
+            .filter(|(_, exp)| *exp > Instant::now())
+            .map(|(v, _)| v.clone())
+    }
+}
+
+#[async_trait::async_trait]
+impl RemoteTier for MemoryRemote {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.check()?;
+        self.shared.gets.fetch_add(1, Relaxed);
+        Ok(MemoryRemote::read(&self.shared.store.lock(), key))
+    }
+
+    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        self.check()?;
+        self.shared.gets.fetch_add(keys.len() as u64, Relaxed);
+        let store = self.shared.store.lock();
+        Ok(keys.iter().map(|k| MemoryRemote::read(&store, k)).collect())
+    }
+
+    async fn set(&self, key: &str, value: &[u8], ttl: Duration, tags: &[Arc<str>]) -> Result<()> {
+        self.check()?;
+        self.shared.sets.fetch_add(1, Relaxed);
+        let mut store = self.shared.store.lock();
+        store
+            .entries
+            .insert(key.to_string(), (value.to_vec(), Instant::now() + ttl));
+        for tag in tags {
+            store
+                .tags
+                .entry(tag.to_string())
+                .or_default()
+                .insert(key.to_string());
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<()> {
+        self.check()?;
+        self.shared.deletes.fetch_add(1, Relaxed);
+        self.shared.store.lock().entries.remove(key);
+        Ok(())
+    }
+
+    async fn try_lease(&self, key: &str, ttl: Duration) -> Result<Lease> {
+        self.check()?;
+        let now = Instant::now();
+        let mut store = self.shared.store.lock();
+        if store.leases.get(key).is_some_and(|(_, exp)| *exp > now) {
+            return Ok(Lease::HeldElsewhere);
+        }
+        let token = format!(
+            "{}-{}",
+            self.node,
+            self.shared.next_token.fetch_add(1, Relaxed)
+        );
+        store
+            .leases
+            .insert(key.to_string(), (token.clone(), now + ttl));
+        Ok(Lease::Acquired(token))
+    }
+
+    async fn release_lease(&self, key: &str, token: &str) -> Result<()> {
+        self.check()?;
+        let mut store = self.shared.store.lock();
+        if store.leases.get(key).is_some_and(|(t, _)| t == token) {
+            store.leases.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn publish(&self, event: RemoteEvent) -> Result<()> {
+        self.check()?;
+        let listeners: Vec<RemoteListener> = {
+            let store = self.shared.store.lock();
+            store
+                .listeners
+                .iter()
+                .filter(|(node, _)| *node != self.node)
+                .map(|(_, l)| Arc::clone(l))
+                .collect()
+        };
+        for listener in listeners {
+            listener(event.clone());
+        }
+        Ok(())
+    }
+
+    fn subscribe(&self, listener: RemoteListener) {
+        self.shared
+            .store
+            .lock()
+            .listeners
+            .push((self.node, listener));
+    }
+
+    async fn invalidate_tag(&self, tag: &str) -> Result<()> {
+        self.check()?;
+        let mut store = self.shared.store.lock();
+        for key in store.tags.remove(tag).unwrap_or_default() {
+            store.entries.remove(&key);
+        }
+        Ok(())
+    }
+}
