@@ -1,33 +1,297 @@
-//! PROVISIONAL (replaced by the codec module being written in parallel).
-#![allow(missing_docs)]
+//! The envelope: the byte format of a cache entry in the remote tier (and the size a local
+//! entry is charged).
+//!
+//! # Layout
+//!
+//! | bytes  | field       | meaning                                                           |
+//! |--------|-------------|-------------------------------------------------------------------|
+//! | 0      | format      | [`FORMAT_V1`] (`0xC1`); anything else is [`Error::UnknownFormat`]  |
+//! | 1      | flags       | bit 0 ([`FLAG_COMPRESSED`]): payload is zstd; other bits are [`Error::UnknownFlags`] |
+//! | 2..10  | fresh_until | `u64` big-endian, ms since the Unix epoch                         |
+//! | 10..18 | stale_until | `u64` big-endian, ms since the Unix epoch, `>= fresh_until`       |
+//! | 18..22 | load_micros | `u32` big-endian, how long the loader took (saturating)           |
+//! | 22..   | payload     | MessagePack with named fields, or one or more zstd frames of it   |
+//!
+//! Structs are written as maps (named fields), so a release that adds a `#[serde(default)]`
+//! field still reads older entries, and an older release ignores fields it does not know.
+//! Payloads longer than [`CodecConfig::compress_threshold`] are compressed when that makes
+//! them smaller; the frame always declares its content size.
+//!
+//! # Why decoding is bounded
+//!
+//! Entries come from a shared store, so their bytes are untrusted: corruption, another
+//! program's data under the same key, or a crafted bomb (a few KiB of zstd that expand to
+//! gigabytes). Decoding therefore:
+//!
+//! * never panics, whatever the input (input shorter than the header is [`Error::Truncated`]);
+//! * rejects a frame whose header declares more than [`CodecConfig::max_decoded_bytes`] with
+//!   [`Error::TooLarge`] before allocating anything;
+//! * streams decompression and stops with [`Error::TooLarge`] as soon as the real output
+//!   passes the cap, so frames without a declared size, or concatenated after a small one,
+//!   are bounded too; the first allocation is at most 1 MiB and growth never passes the cap
+//!   (a single frame that outgrows its own declared size is refused by zstd:
+//!   [`Error::Decompress`]);
+//! * limits the zstd window to the cap rounded up to a power of two (at most 128 MiB), so a
+//!   tiny frame cannot make zstd allocate a huge window;
+//! * applies the same cap to uncompressed payloads.
+//!
+//! # Decisions
+//!
+//! * Trailing bytes after the MessagePack value are [`Error::Deserialize`]: the entry is not
+//!   what this codec wrote, and accepting it would hide corruption.
+//! * Concatenated zstd frames decode as one payload while their total stays within the cap;
+//!   anything after the last frame that is not a frame is [`Error::Decompress`].
+//! * [`Codec::encode`] refuses a payload larger than the cap ([`Error::TooLarge`]), since no
+//!   reader with the same configuration could decode it.
+
+mod compress;
+mod header;
+
+use std::io::Cursor;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use header::{FLAG_COMPRESSED, FORMAT_V1, HEADER_LEN};
+
 use crate::{Error, Result};
-pub const HEADER_LEN: usize = 22;
+
+/// The timing metadata stored in every envelope header.
+///
+/// Times are absolute, in milliseconds since the Unix epoch, so every process sharing the
+/// remote tier agrees on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct EntryMeta { pub fresh_until_ms: u64, pub stale_until_ms: u64, pub load_micros: u32 }
+pub struct EntryMeta {
+    /// Until this instant the entry is served without refreshing.
+    pub fresh_until_ms: u64,
+    /// Until this instant the entry may still be served while a refresh runs. Encoding and
+    /// decoding raise a lower value to `fresh_until_ms`.
+    pub stale_until_ms: u64,
+    /// How long the loader took to produce the value, in microseconds, saturated at
+    /// `u32::MAX` (about 71 minutes); used for probabilistic early refresh.
+    pub load_micros: u32,
+}
+
+/// Tuning for a [`Codec`].
+///
+/// ```
+/// let config = cache_core::CodecConfig::default().compression_level(3).max_decoded_bytes(1 << 20);
+/// assert_eq!((config.compress_threshold, config.compression_level), (1024, 3));
+/// ```
 #[derive(Debug, Clone)]
-pub struct CodecConfig { pub compress_threshold: usize, pub compression_level: i32, pub max_decoded_bytes: usize }
-impl Default for CodecConfig { fn default() -> Self { CodecConfig { compress_threshold: 1024, compression_level: 1, max_decoded_bytes: 64 << 20 } } }
+pub struct CodecConfig {
+    /// Payloads longer than this many bytes are compressed (if that makes them smaller).
+    /// Default 1024; `usize::MAX` disables compression.
+    pub compress_threshold: usize,
+    /// zstd compression level. Default 1 (fast); zstd clamps out-of-range levels and treats
+    /// 0 as its default level (3).
+    pub compression_level: i32,
+    /// Largest payload, after decompression, that decoding accepts and encoding produces.
+    /// Default 64 MiB.
+    pub max_decoded_bytes: usize,
+}
+
+impl Default for CodecConfig {
+    fn default() -> Self {
+        CodecConfig {
+            compress_threshold: 1024,
+            compression_level: 1,
+            max_decoded_bytes: 64 << 20,
+        }
+    }
+}
+
+impl CodecConfig {
+    /// Sets [`compress_threshold`](CodecConfig#structfield.compress_threshold).
+    #[must_use]
+    pub fn compress_threshold(mut self, bytes: usize) -> Self {
+        self.compress_threshold = bytes;
+        self
+    }
+
+    /// Sets [`compression_level`](CodecConfig#structfield.compression_level).
+    #[must_use]
+    pub fn compression_level(mut self, level: i32) -> Self {
+        self.compression_level = level;
+        self
+    }
+
+    /// Sets [`max_decoded_bytes`](CodecConfig#structfield.max_decoded_bytes).
+    #[must_use]
+    pub fn max_decoded_bytes(mut self, bytes: usize) -> Self {
+        self.max_decoded_bytes = bytes;
+        self
+    }
+}
+
+/// Encodes values into envelopes and decodes them back, with bounded memory.
+///
+/// See the [module documentation](self) for the byte layout and the safety limits.
+///
+/// # Examples
+///
+/// ```
+/// use cache_core::{Codec, CodecConfig, EntryMeta};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Debug, PartialEq, Serialize, Deserialize)]
+/// struct User {
+///     id: u64,
+///     name: String,
+///     tags: Vec<String>,
+/// }
+///
+/// let codec = Codec::new(CodecConfig::default().max_decoded_bytes(1 << 20));
+/// let meta = EntryMeta {
+///     fresh_until_ms: 1_700_000_060_000,
+///     stale_until_ms: 1_700_000_360_000,
+///     load_micros: 1_250,
+/// };
+/// let user = User { id: 7, name: "Ada".into(), tags: vec!["admin".into()] };
+///
+/// let bytes = codec.encode(&user, meta)?;
+/// assert_eq!(Codec::decode_meta(&bytes)?, meta);
+/// let (back_meta, back): (EntryMeta, User) = codec.decode(&bytes)?;
+/// assert_eq!((back_meta, back), (meta, user));
+/// # Ok::<(), cache_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
-pub struct Codec { config: CodecConfig }
+pub struct Codec {
+    config: CodecConfig,
+}
+
 impl Codec {
-    pub fn new(config: CodecConfig) -> Codec { Codec { config } }
-    pub fn config(&self) -> &CodecConfig { &self.config }
-    pub fn encode<T: serde::Serialize + ?Sized>(&self, value: &T, meta: EntryMeta) -> Result<Vec<u8>> {
-        let mut out = vec![0xC1, 0];
-        out.extend_from_slice(&meta.fresh_until_ms.to_be_bytes());
-        out.extend_from_slice(&meta.stale_until_ms.to_be_bytes());
-        out.extend_from_slice(&meta.load_micros.to_be_bytes());
-        out.extend(rmp_serde::to_vec_named(value).map_err(|e| Error::Serialize(e.to_string()))?);
+    /// A codec with the given configuration.
+    pub fn new(config: CodecConfig) -> Codec {
+        Codec { config }
+    }
+
+    /// The configuration this codec was built with.
+    pub fn config(&self) -> &CodecConfig {
+        &self.config
+    }
+
+    /// Serializes `value` (MessagePack, named fields) behind a header carrying `meta`.
+    ///
+    /// The payload is zstd-compressed when it is longer than
+    /// [`compress_threshold`](CodecConfig::compress_threshold) and compression makes it
+    /// smaller; a compression failure falls back to storing it uncompressed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Serialize`] if `value` cannot be serialized; [`Error::TooLarge`] if the
+    /// serialized payload is longer than [`max_decoded_bytes`](CodecConfig::max_decoded_bytes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cache_core::{Codec, EntryMeta};
+    /// use cache_core::codec::HEADER_LEN;
+    ///
+    /// let codec = Codec::default();
+    /// let value = "0123456789abcdef".repeat(256); // 4 KiB, very repetitive
+    /// let bytes = codec.encode(&value, EntryMeta::default())?;
+    /// assert!(Codec::is_compressed(&bytes));
+    /// assert!(bytes.len() < value.len() / 4);
+    ///
+    /// let small = codec.encode("tiny", EntryMeta::default())?;
+    /// assert!(!Codec::is_compressed(&small));
+    /// assert_eq!(small.len(), HEADER_LEN + 5); // fixstr marker + 4 bytes
+    /// # Ok::<(), cache_core::Error>(())
+    /// ```
+    pub fn encode<T: Serialize + ?Sized>(&self, value: &T, meta: EntryMeta) -> Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(HEADER_LEN + 64);
+        header::write(&mut out, 0, &meta);
+        rmp_serde::encode::write_named(&mut out, value)
+            .map_err(|e| Error::Serialize(e.to_string()))?;
+        let cap = self.config.max_decoded_bytes;
+        let payload = out.get(HEADER_LEN..).unwrap_or_default();
+        if payload.len() > cap {
+            return Err(Error::TooLarge { cap });
+        }
+        if payload.len() > self.config.compress_threshold
+            && let Some(frame) = compress::compress(payload, self.config.compression_level)
+            && frame.len() < payload.len()
+        {
+            out.truncate(HEADER_LEN);
+            out.extend_from_slice(&frame);
+            header::set_compressed(&mut out, true);
+        }
+        out.shrink_to_fit();
         Ok(out)
     }
-    pub fn decode<T: serde::de::DeserializeOwned>(&self, bytes: &[u8]) -> Result<(EntryMeta, T)> {
-        let meta = Self::decode_meta(bytes)?;
-        let v = rmp_serde::from_slice(&bytes[HEADER_LEN..]).map_err(|e| Error::Deserialize(e.to_string()))?;
-        Ok((meta, v))
+
+    /// Decodes an envelope written by [`encode`](Codec::encode), with memory bounded by
+    /// [`max_decoded_bytes`](CodecConfig::max_decoded_bytes) (see the
+    /// [module documentation](self)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Truncated`], [`Error::UnknownFormat`] or [`Error::UnknownFlags`] for a bad
+    /// header; [`Error::TooLarge`] if the payload is (or decompresses to) more than the cap;
+    /// [`Error::Decompress`] if a compressed payload is not valid zstd;
+    /// [`Error::Deserialize`] if the payload is not a MessagePack encoding of `T` or has
+    /// trailing bytes after it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cache_core::{Codec, EntryMeta, Error};
+    ///
+    /// let codec = Codec::default();
+    /// let meta = EntryMeta { fresh_until_ms: 1_000, stale_until_ms: 2_000, load_micros: 30 };
+    /// let bytes = codec.encode(&vec![1u32, 2, 3], meta)?;
+    ///
+    /// let (back_meta, numbers): (EntryMeta, Vec<u32>) = codec.decode(&bytes)?;
+    /// assert_eq!((back_meta, numbers), (meta, vec![1, 2, 3]));
+    ///
+    /// // The wrong type, or bytes that are not an envelope, are errors, never panics.
+    /// assert!(matches!(codec.decode::<String>(&bytes), Err(Error::Deserialize(_))));
+    /// assert!(matches!(codec.decode::<String>(b"hi"), Err(Error::Truncated { .. })));
+    /// # Ok::<(), cache_core::Error>(())
+    /// ```
+    pub fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<(EntryMeta, T)> {
+        let (flags, meta, payload) = header::read(bytes)?;
+        let cap = self.config.max_decoded_bytes;
+        let value = if flags & FLAG_COMPRESSED != 0 {
+            from_msgpack(&compress::decompress_bounded(payload, cap)?)?
+        } else if payload.len() > cap {
+            return Err(Error::TooLarge { cap });
+        } else {
+            from_msgpack(payload)?
+        };
+        Ok((meta, value))
     }
+
+    /// Reads only the header of an envelope: no decompression, no deserialization.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Truncated`] if `bytes` is shorter than [`HEADER_LEN`]; [`Error::UnknownFormat`]
+    /// or [`Error::UnknownFlags`] for a header this version does not understand.
     pub fn decode_meta(bytes: &[u8]) -> Result<EntryMeta> {
-        if bytes.len() < HEADER_LEN { return Err(Error::Truncated { needed: HEADER_LEN, found: bytes.len() }); }
-        let u = |r: std::ops::Range<usize>| { let mut b = [0u8; 8]; b.copy_from_slice(&bytes[r]); u64::from_be_bytes(b) };
-        Ok(EntryMeta { fresh_until_ms: u(2..10), stale_until_ms: u(10..18), load_micros: u32::from_be_bytes([bytes[18], bytes[19], bytes[20], bytes[21]]) })
+        header::read(bytes).map(|(_, meta, _)| meta)
     }
+
+    /// Whether `bytes` is a valid envelope header whose payload is compressed; `false` for
+    /// uncompressed envelopes and for anything [`decode_meta`](Codec::decode_meta) rejects.
+    pub fn is_compressed(bytes: &[u8]) -> bool {
+        header::read(bytes).is_ok_and(|(flags, _, _)| flags & FLAG_COMPRESSED != 0)
+    }
+}
+
+/// Deserializes exactly one MessagePack value from `payload`, rejecting trailing bytes.
+fn from_msgpack<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
+    // The `Read`-based deserializer copies strings out of the slice, and reads a declared
+    // length only as far as the input really goes, so a bogus length cannot allocate.
+    let mut de = rmp_serde::Deserializer::new(Cursor::new(payload));
+    let value = T::deserialize(&mut de).map_err(|e| Error::Deserialize(e.to_string()))?;
+    let consumed = de.position();
+    if consumed != payload.len() as u64 {
+        return Err(Error::Deserialize(format!(
+            "{} trailing bytes after the value",
+            (payload.len() as u64).saturating_sub(consumed)
+        )));
+    }
+    Ok(value)
 }
