@@ -26,14 +26,18 @@ fn l1_hit(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let cache = Cache::builder().build();
-    let opts = Options::new().ttl(Duration::from_secs(3600)).early_refresh(false);
+    let opts = Options::new()
+        .ttl(Duration::from_secs(3600))
+        .early_refresh(false);
     let key = CacheKey::new("bench", &42_i64);
     rt.block_on(cache.set(&key, &small(), &opts));
 
     let mut group = c.benchmark_group("l1_hit_small");
     group.bench_function("cache_core_get_or_load", |b| {
         b.to_async(&rt).iter(|| async {
-            let v: Result<Small, ()> = cache.get_or_load(&key, &opts, || async { Ok(small()) }).await;
+            let v: Result<Small, ()> = cache
+                .get_or_load(&key, &opts, || async { Ok(small()) })
+                .await;
             v
         })
     });

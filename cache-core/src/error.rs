@@ -53,7 +53,9 @@ pub enum Error {
     #[error("remote tier does not support {0}")]
     Unsupported(&'static str),
     /// The global cache was used before [`install`](crate::install) was called.
-    #[error("no global cache installed; call cache_core::install(Cache::builder()...build()) at startup")]
+    #[error(
+        "no global cache installed; call cache_core::install(Cache::builder()...build()) at startup"
+    )]
     NotInstalled,
 }
 

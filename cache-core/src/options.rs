@@ -83,7 +83,8 @@ pub struct Options {
     pub(crate) stale: Duration,
     pub(crate) jitter: f64,
     pub(crate) early_refresh: Option<f64>,
-    pub(crate) tags: Arc<[Arc<str>]>,
+    /// `None` only for plain reads, which do not know the tags of what they backfill.
+    pub(crate) tags: Option<Arc<[Arc<str>]>>,
     pub(crate) tiers: Tiers,
     pub(crate) flag: Option<Cow<'static, str>>,
     pub(crate) soft_timeout: Option<Duration>,
@@ -99,7 +100,7 @@ impl Default for Options {
             stale: Duration::ZERO,
             jitter: 0.1,
             early_refresh: Some(1.0),
-            tags: Arc::from(Vec::new()),
+            tags: Some(Arc::from(Vec::new())),
             tiers: Tiers::ALL,
             flag: None,
             soft_timeout: None,
@@ -165,7 +166,7 @@ impl Options {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.tags = tags.into_iter().map(|t| Arc::from(t.as_ref())).collect();
+        self.tags = Some(tags.into_iter().map(|t| Arc::from(t.as_ref())).collect());
         self
     }
 
@@ -213,6 +214,15 @@ impl Options {
     pub fn fail_safe_throttle(mut self, throttle: Duration) -> Options {
         self.fail_safe_throttle = throttle;
         self
+    }
+
+    /// Options for `get`/`get_many`: they backfill entries whose tags they cannot know.
+    pub(crate) fn plain_read() -> Options {
+        Options {
+            tags: None,
+            early_refresh: None,
+            ..Options::default()
+        }
     }
 
     /// The configured TTL, if any.

@@ -156,7 +156,10 @@ async fn hard_timeout_without_stale_is_a_timeout_error_for_try_get_or_load() {
             Ok::<u8, String>(1)
         })
         .await;
-    assert_eq!(got, Err(cache_core::LoadError::Timeout(Duration::from_millis(30))));
+    assert_eq!(
+        got,
+        Err(cache_core::LoadError::Timeout(Duration::from_millis(30)))
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
     // get_or_load cannot return a timeout in the caller's error type: it waits for the loader.
     let waited = cache

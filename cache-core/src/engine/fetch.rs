@@ -13,7 +13,7 @@ use super::single_flight::{self, Role, Waited};
 use crate::stats::{Stats, TierName};
 use crate::tier::SharedValue;
 use crate::tier::remote::Lease;
-use crate::{CacheKey, Cacheable, FlagMode, Options, clock};
+use crate::{CacheKey, Cacheable, FlagMode, Options, Tiers, clock};
 
 /// How a timed loader ended.
 enum Outcome<T, E> {
@@ -54,6 +54,14 @@ impl Cache {
         }
         match self.read_upper::<T>(key, opts) {
             Upper::Hit(value) => Ok(value),
+            // A request-only value may depend on the request itself: never share a load across
+            // scopes.
+            Upper::Miss
+                if !opts.tiers.contains(Tiers::LOCAL) && !opts.tiers.contains(Tiers::REMOTE) =>
+            {
+                Stats::bump(&self.inner.stats.misses);
+                run.load_and_store(self, key, opts).await.map_err(on_err)
+            }
             Upper::Refresh(found, state) => Ok(self.refresh(key, opts, found, state, run).await),
             Upper::Miss => self.load_cold(key, opts, run, on_err, on_timeout).await,
         }
@@ -192,7 +200,8 @@ impl Cache {
     /// failing backend is not called by every request (FusionCache's fail-safe throttle).
     fn throttle_after_failure<T>(&self, key: &CacheKey, opts: &Options, found: &Found<T>) {
         let mut meta = found.meta;
-        meta.fresh_until_ms = clock::now_ms().saturating_add(clock::millis(opts.fail_safe_throttle));
+        meta.fresh_until_ms =
+            clock::now_ms().saturating_add(clock::millis(opts.fail_safe_throttle));
         meta.stale_until_ms = meta.stale_until_ms.max(meta.fresh_until_ms);
         let encoded_len = usize::try_from(meta.load_micros).unwrap_or(0).max(1);
         self.put_local(key, opts, &found.shared, meta, encoded_len);
@@ -208,9 +217,14 @@ impl Cache {
         let fresh = run.load_only().await?;
         match cached {
             Some(cached) => {
-                let same = rmp_serde::to_vec_named(&cached).ok() == rmp_serde::to_vec_named(&fresh).ok();
+                let same =
+                    rmp_serde::to_vec_named(&cached).ok() == rmp_serde::to_vec_named(&fresh).ok();
                 let stats = &self.inner.stats;
-                Stats::bump(if same { &stats.shadow_matches } else { &stats.shadow_mismatches });
+                Stats::bump(if same {
+                    &stats.shadow_matches
+                } else {
+                    &stats.shadow_mismatches
+                });
             }
             None => {
                 self.write(key, &fresh, opts, Duration::ZERO).await;
@@ -223,7 +237,10 @@ impl Cache {
         let Some(remote) = self.remote_for(opts) else {
             return Lease::Unsupported;
         };
-        match remote.try_lease(&self.remote_key(key), opts.lease_ttl).await {
+        match remote
+            .try_lease(&self.remote_key(key), opts.lease_ttl)
+            .await
+        {
             Ok(lease) => lease,
             Err(error) => {
                 self.tier_error(&error, "lease");
@@ -267,7 +284,10 @@ fn share<T: Send + Sync + 'static, E: Send + Sync + 'static>(result: Result<T, E
 
 /// Awaits a refresh while a stale value is at hand: `soft_timeout` answers with it early,
 /// `hard_timeout` stops waiting altogether.
-async fn run_timed<T, E>(load: impl Future<Output = Result<T, E>>, opts: &Options) -> Outcome<T, E> {
+async fn run_timed<T, E>(
+    load: impl Future<Output = Result<T, E>>,
+    opts: &Options,
+) -> Outcome<T, E> {
     let mut load = pin!(load);
     let started = Instant::now();
     if let Some(soft) = opts.soft_timeout
@@ -275,14 +295,19 @@ async fn run_timed<T, E>(load: impl Future<Output = Result<T, E>>, opts: &Option
         && let Ok(result) = tokio::time::timeout(soft, load.as_mut()).await
     {
         return Outcome::Done(result);
-    } else if opts.soft_timeout.is_some_and(|soft| opts.hard_timeout.is_none_or(|hard| soft < hard)) {
+    } else if opts
+        .soft_timeout
+        .is_some_and(|soft| opts.hard_timeout.is_none_or(|hard| soft < hard))
+    {
         return Outcome::Soft;
     }
     match opts.hard_timeout {
-        Some(hard) => match tokio::time::timeout(hard.saturating_sub(started.elapsed()), load).await {
-            Ok(result) => Outcome::Done(result),
-            Err(_) => Outcome::Hard,
-        },
+        Some(hard) => {
+            match tokio::time::timeout(hard.saturating_sub(started.elapsed()), load).await {
+                Ok(result) => Outcome::Done(result),
+                Err(_) => Outcome::Hard,
+            }
+        }
         None => Outcome::Done(load.await),
     }
 }

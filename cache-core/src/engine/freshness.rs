@@ -105,14 +105,30 @@ mod tests {
     fn jitter_spreads_ttl_within_bounds() {
         let ttls: Vec<u64> = (0..2_000)
             .map(|_| {
-                new_meta(0, Duration::from_secs(100), Duration::ZERO, 0.1, Duration::ZERO)
-                    .fresh_until_ms
+                new_meta(
+                    0,
+                    Duration::from_secs(100),
+                    Duration::ZERO,
+                    0.1,
+                    Duration::ZERO,
+                )
+                .fresh_until_ms
             })
             .collect();
         assert!(ttls.iter().all(|t| (90_000..=110_000).contains(t)));
         let distinct: std::collections::HashSet<_> = ttls.iter().collect();
-        assert!(distinct.len() > 1_000, "jitter barely varies: {}", distinct.len());
-        let exact = new_meta(5, Duration::from_secs(1), Duration::from_secs(2), 0.0, Duration::ZERO);
+        assert!(
+            distinct.len() > 1_000,
+            "jitter barely varies: {}",
+            distinct.len()
+        );
+        let exact = new_meta(
+            5,
+            Duration::from_secs(1),
+            Duration::from_secs(2),
+            0.0,
+            Duration::ZERO,
+        );
         assert_eq!((exact.fresh_until_ms, exact.stale_until_ms), (1_005, 3_005));
     }
 }

@@ -196,8 +196,10 @@ impl Cache {
         match (encoded, self.remote_for(opts)) {
             (Ok(bytes), Some(remote)) => {
                 // The remote TTL is the end of the stale window: every key expires by itself.
-                let ttl = clock::until(meta.stale_until_ms, now).unwrap_or(Duration::from_millis(1));
-                if let Err(error) = remote.set(&self.remote_key(key), &bytes, ttl, &opts.tags).await {
+                let ttl =
+                    clock::until(meta.stale_until_ms, now).unwrap_or(Duration::from_millis(1));
+                let tags = opts.tags.as_deref().unwrap_or(&[]);
+                if let Err(error) = remote.set(&self.remote_key(key), &bytes, ttl, tags).await {
                     self.tier_error(&error, "set");
                 }
             }
@@ -251,7 +253,11 @@ impl Cache {
     }
 
     /// A fresh value from any tier, without loading.
-    pub(crate) async fn read_fresh<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Option<T> {
+    pub(crate) async fn read_fresh<T: Cacheable>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+    ) -> Option<T> {
         match self.read_upper::<T>(key, opts) {
             Upper::Hit(value) => return Some(value),
             Upper::Refresh(found, Freshness::EarlyRefresh) => return Some(found.value),
@@ -267,7 +273,7 @@ impl Cache {
     }
 
     pub(crate) async fn read_many<T: Cacheable>(&self, keys: &[CacheKey]) -> Vec<Option<T>> {
-        let opts = Options::new().early_refresh(false);
+        let opts = Options::plain_read();
         let mut out: Vec<Option<T>> = keys
             .iter()
             .map(|key| match self.read_upper::<T>(key, &opts) {
@@ -289,8 +295,9 @@ impl Cache {
         };
         for ((&i, remote_key), bytes) in missing.iter().zip(&remote_keys).zip(found) {
             let Some(bytes) = bytes else { continue };
-            if let Some((found, Freshness::Fresh)) =
-                self.decode_remote::<T>(&keys[i], &opts, remote_key, &bytes).await
+            if let Some((found, Freshness::Fresh)) = self
+                .decode_remote::<T>(&keys[i], &opts, remote_key, &bytes)
+                .await
             {
                 self.inner.stats.hit(TierName::Remote);
                 out[i] = Some(found.value);

@@ -141,8 +141,14 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        self.fetch(key, opts, Inline(load), LoadError::Loader, Some(LoadError::Timeout))
-            .await
+        self.fetch(
+            key,
+            opts,
+            Inline(load),
+            LoadError::Loader,
+            Some(LoadError::Timeout),
+        )
+        .await
     }
 
     /// Like [`get_or_load`](Cache::get_or_load) for a `'static + Send` loader, which runs on its
@@ -165,7 +171,7 @@ impl Cache {
 
     /// The fresh value for `key` in any tier, without loading. Backfills the tiers above.
     pub async fn get<T: Cacheable>(&self, key: &CacheKey) -> Option<T> {
-        self.read_fresh(key, &Options::new()).await
+        self.read_fresh(key, &Options::plain_read()).await
     }
 
     /// Fresh values for many keys: upper tiers first, then one remote round trip for the rest.

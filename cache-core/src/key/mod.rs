@@ -1,40 +1,279 @@
-//! PROVISIONAL (replaced by the key module being written in parallel).
-#![allow(missing_docs)]
+//! Cache keys: printable, stable, unambiguous, at most [`MAX_KEY_LEN`] bytes.
+//!
+//! A [`CacheKey`] names one entry in the local tier and in Redis, so its text
+//! must be the same in every process, platform and release (no `std` hasher
+//! is involved anywhere). The grammar:
+//!
+//! ```text
+//! key        = plain | versioned | collection | shortened
+//! head       = name [ "@" schema ]            ; name escaped; "@0" is never written
+//! plain      = head ":" fields                ; CacheKey::new / with_schema
+//! versioned  = head "/" fields "-" stamp      ; CacheKey::versioned
+//! collection = head "/query-" digest "-" count "-" stamp
+//! stamp      = digits | "n" digits            ; µs since the epoch, "n" = negative
+//! shortened  = prefix "#" 32*hex              ; SHA-256 of the full text, if > 250 bytes
+//! ```
+//!
+//! `fields` is the [`KeyWriter`] encoding of the parts: escaped strings
+//! (`%XX` for `% : , [ ] ~ / # @`, space and controls; `""` is a lone `%`),
+//! fields joined by `:`, lists as `[a,b]`, `None` as `~`.
+//!
+//! Why no two different inputs give the same text: the escaped name contains
+//! none of `: / @ #`, so the head ends at the first of them and the character
+//! after it tells the kind of key. Field encodings are self-delimiting for a
+//! given type (every separator is inserted by the writer, every reserved
+//! character inside a string is escaped). A stamp contains no `-`, so the last
+//! `-` of a versioned key ends the id; a versioned id never starts with a
+//! literal `query-` (its `q` is then written `%71`), so it cannot look like a
+//! collection key. `#` is escaped everywhere else, so it only appears in
+//! shortened keys, which therefore never equal a key that was not shortened.
+
+mod part;
+mod stamp;
+mod writer;
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::fmt;
+use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+
+pub use part::KeyPart;
+pub use stamp::{Micros, VersionStamp};
+pub use writer::KeyWriter;
+
+use stamp::push_version;
+use writer::{digest_hex, encode, escape_into, shorten};
+
+/// The longest key text, in bytes (Memcached's limit, and cheap for Redis).
 pub const MAX_KEY_LEN: usize = 250;
-pub struct KeyWriter<'a> { buf: &'a mut String }
-impl KeyWriter<'_> { pub fn str(&mut self, s: &str) { self.buf.push_str(s); self.buf.push(':'); } }
-pub trait KeyPart { fn write_key(&self, out: &mut KeyWriter<'_>); }
-impl KeyPart for str { fn write_key(&self, out: &mut KeyWriter<'_>) { out.str(self) } }
-impl KeyPart for String { fn write_key(&self, out: &mut KeyWriter<'_>) { out.str(self) } }
-impl KeyPart for i64 { fn write_key(&self, out: &mut KeyWriter<'_>) { out.str(&self.to_string()) } }
-impl KeyPart for u64 { fn write_key(&self, out: &mut KeyWriter<'_>) { out.str(&self.to_string()) } }
-impl KeyPart for i32 { fn write_key(&self, out: &mut KeyWriter<'_>) { out.str(&self.to_string()) } }
-impl KeyPart for u32 { fn write_key(&self, out: &mut KeyWriter<'_>) { out.str(&self.to_string()) } }
-impl KeyPart for usize { fn write_key(&self, out: &mut KeyWriter<'_>) { out.str(&self.to_string()) } }
-impl<T: KeyPart + ?Sized> KeyPart for &T { fn write_key(&self, out: &mut KeyWriter<'_>) { (**self).write_key(out) } }
-impl<A: KeyPart, B: KeyPart> KeyPart for (A, B) { fn write_key(&self, out: &mut KeyWriter<'_>) { self.0.write_key(out); self.1.write_key(out) } }
-impl KeyPart for () { fn write_key(&self, _out: &mut KeyWriter<'_>) {} }
-pub trait VersionStamp { fn version_micros(&self) -> i64; }
-pub struct Micros(pub i64);
-impl VersionStamp for Micros { fn version_micros(&self) -> i64 { self.0 } }
+
+/// The key of one cache entry. Cheap to clone (one `Arc`).
+///
+/// Equality, ordering and hashing use the text only, and hash exactly like
+/// the `str` it derefs to, so maps keyed by `CacheKey` can be queried with
+/// `&str` (see the [`Borrow<str>`](Borrow) implementation).
 #[derive(Clone)]
-pub struct CacheKey { text: Arc<str>, name: Arc<str>, schema_version: u32 }
-impl CacheKey {
-    pub fn new(cache_name: &str, parts: &(impl KeyPart + ?Sized)) -> CacheKey { Self::with_schema(cache_name, 0, parts) }
-    pub fn with_schema(cache_name: &str, schema_version: u32, parts: &(impl KeyPart + ?Sized)) -> CacheKey {
-        let mut s = format!("{cache_name}@{schema_version}:"); parts.write_key(&mut KeyWriter { buf: &mut s });
-        CacheKey { text: s.into(), name: cache_name.into(), schema_version }
-    }
-    pub fn as_str(&self) -> &str { &self.text }
-    pub fn cache_name(&self) -> &str { &self.name }
-    pub fn schema_version(&self) -> u32 { self.schema_version }
-    pub fn stable_hash(&self) -> u64 { xxhash_rust::xxh3::xxh3_64(self.text.as_bytes()) }
+pub struct CacheKey(Arc<Inner>);
+
+struct Inner {
+    /// The full, unshortened text.
+    full: Box<str>,
+    /// The shortened text, when `full` is longer than [`MAX_KEY_LEN`].
+    short: Option<Box<str>>,
+    /// The unescaped name, when it differs from its escaped form in `full`.
+    name: Option<Box<str>>,
+    /// End of the escaped name in `full`.
+    name_end: usize,
+    /// Start of the separator that follows `name[@N]` in `full`.
+    tail_start: usize,
+    schema_version: u32,
 }
-impl PartialEq for CacheKey { fn eq(&self, o: &Self) -> bool { self.text == o.text } }
+
+impl CacheKey {
+    /// The key for `parts` in cache `cache_name`: `name:fields`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cache_core::CacheKey;
+    ///
+    /// assert_eq!(CacheKey::new("users", &("acme", 42)).as_str(), "users:acme:42");
+    /// assert_eq!(CacheKey::new("users", &("a:b", "c")).as_str(), "users:a%3Ab:c");
+    /// assert_eq!(CacheKey::new("search", &(Some("x"), None::<u8>, vec![1, 2])).as_str(),
+    ///            "search:x:~:[1,2]");
+    /// ```
+    pub fn new(cache_name: &str, parts: &(impl KeyPart + ?Sized)) -> CacheKey {
+        Self::with_schema(cache_name, 0, parts)
+    }
+
+    /// Like [`new`](Self::new), tagged with a schema version: `name@3:fields`.
+    /// Version 0 is written without `@0`, so it equals [`new`](Self::new).
+    pub fn with_schema(
+        cache_name: &str,
+        schema_version: u32,
+        parts: &(impl KeyPart + ?Sized),
+    ) -> CacheKey {
+        let mut tail = String::from(":");
+        KeyWriter::write_group(&mut tail, parts);
+        Self::build(cache_name, schema_version, &tail)
+    }
+
+    /// The same key with `@schema_version` after the name (or none, for 0);
+    /// works for every kind of key.
+    ///
+    /// ```
+    /// use cache_core::{CacheKey, Micros};
+    ///
+    /// let key = CacheKey::versioned("store", &42, Micros(7)).with_schema_version(3);
+    /// assert_eq!(key.as_str(), "store@3/42-7");
+    /// ```
+    pub fn with_schema_version(self, schema_version: u32) -> CacheKey {
+        if schema_version == self.0.schema_version {
+            return self;
+        }
+        let tail = self.0.full.get(self.0.tail_start..).unwrap_or_default();
+        Self::build(self.cache_name(), schema_version, tail)
+    }
+
+    /// A record's key, like Rails' `cache_key_with_version`: `model/id-stamp`,
+    /// the stamp in microseconds since the Unix epoch (`n5` for −5).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cache_core::{CacheKey, Micros};
+    ///
+    /// let key = CacheKey::versioned("store", &42, Micros(1732700000123456));
+    /// assert_eq!(key.as_str(), "store/42-1732700000123456");
+    /// assert_eq!(key.cache_name(), "store");
+    /// assert_eq!(CacheKey::versioned("store", "a-b", Micros(-5)).as_str(), "store/a-b-n5");
+    /// ```
+    pub fn versioned(
+        model: &str,
+        id: &(impl KeyPart + ?Sized),
+        updated_at: impl VersionStamp,
+    ) -> CacheKey {
+        let mut tail = String::from("/");
+        KeyWriter::write_group(&mut tail, id);
+        if tail[1..].starts_with("query-") {
+            tail.replace_range(1..2, "%71");
+        }
+        tail.push('-');
+        push_version(&mut tail, updated_at.version_micros());
+        Self::build(model, 0, &tail)
+    }
+
+    /// A query result's key, like Rails' collection cache keys:
+    /// `model/query-<digest>-<count>-<max stamp>`, where the digest is the
+    /// first 128 bits of the SHA-256 of the query's field encoding, in
+    /// lowercase hex.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cache_core::{CacheKey, Micros};
+    ///
+    /// let key = CacheKey::collection("chains", &("acme", true), 12, Micros(1732700000123456));
+    /// assert_eq!(
+    ///     key.as_str(),
+    ///     "chains/query-db77ddf66f4429c7e59664a0ab45eaab-12-1732700000123456"
+    /// );
+    /// ```
+    pub fn collection(
+        model: &str,
+        query: &(impl KeyPart + ?Sized),
+        count: u64,
+        max_updated_at: impl VersionStamp,
+    ) -> CacheKey {
+        let mut tail = String::from("/query-");
+        tail.push_str(&digest_hex(&encode(query)));
+        let _ = write!(tail, "-{count}-");
+        push_version(&mut tail, max_updated_at.version_micros());
+        Self::build(model, 0, &tail)
+    }
+
+    /// The key text.
+    pub fn as_str(&self) -> &str {
+        self.0.short.as_deref().unwrap_or(&self.0.full)
+    }
+
+    /// The cache name as passed in, unescaped (the model for
+    /// [`versioned`](Self::versioned) and [`collection`](Self::collection) keys).
+    pub fn cache_name(&self) -> &str {
+        match &self.0.name {
+            Some(name) => name,
+            None => self.0.full.get(..self.0.name_end).unwrap_or_default(),
+        }
+    }
+
+    /// The schema version (0 when none was given).
+    pub fn schema_version(&self) -> u32 {
+        self.0.schema_version
+    }
+
+    /// Whether the text was shortened to `prefix#digest` because the full
+    /// text exceeded [`MAX_KEY_LEN`] bytes.
+    pub fn is_hashed(&self) -> bool {
+        self.0.short.is_some()
+    }
+
+    /// XXH3-64 of the text: the same in every process and release (used for
+    /// percentage rollouts).
+    pub fn stable_hash(&self) -> u64 {
+        xxhash_rust::xxh3::xxh3_64(self.as_str().as_bytes())
+    }
+
+    /// Builds `escape(name)[@N]` + `tail` and shortens it when too long.
+    fn build(name: &str, schema_version: u32, tail: &str) -> CacheKey {
+        let mut full = String::with_capacity(name.len() + tail.len() + 11);
+        escape_into(&mut full, name);
+        let name_end = full.len();
+        if schema_version != 0 {
+            let _ = write!(full, "@{schema_version}");
+        }
+        let tail_start = full.len();
+        full.push_str(tail);
+        let short = (full.len() > MAX_KEY_LEN).then(|| shorten(&full, MAX_KEY_LEN));
+        CacheKey(Arc::new(Inner {
+            name: (name_end != name.len()).then(|| name.into()),
+            full: full.into_boxed_str(),
+            short,
+            name_end,
+            tail_start,
+            schema_version,
+        }))
+    }
+}
+
+impl PartialEq for CacheKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
 impl Eq for CacheKey {}
-impl Hash for CacheKey { fn hash<H: Hasher>(&self, h: &mut H) { self.as_str().hash(h) } }
-impl std::borrow::Borrow<str> for CacheKey { fn borrow(&self) -> &str { &self.text } }
-impl std::fmt::Debug for CacheKey { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "CacheKey({:?})", self.text) } }
-impl std::fmt::Display for CacheKey { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(&self.text) } }
+
+impl PartialOrd for CacheKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for CacheKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+/// Hashes exactly like the key's `str`, as [`Borrow<str>`](Borrow) requires.
+impl Hash for CacheKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl Borrow<str> for CacheKey {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for CacheKey {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for CacheKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for CacheKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CacheKey({:?})", self.as_str())
+    }
+}

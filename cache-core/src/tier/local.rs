@@ -23,7 +23,9 @@ pub(crate) struct LocalEntry {
     pub(crate) meta: EntryMeta,
     /// Bytes this entry is charged against the tier's budget.
     pub(crate) weight: u32,
-    pub(crate) tags: Arc<[Arc<str>]>,
+    /// The entry's tags; `None` when it was backfilled by a read that did not know them (a
+    /// plain `get`), in which case every tag invalidation drops it to stay correct.
+    pub(crate) tags: Option<Arc<[Arc<str>]>>,
 }
 
 impl LocalEntry {
@@ -31,7 +33,7 @@ impl LocalEntry {
         value: SharedValue,
         meta: EntryMeta,
         encoded_len: usize,
-        tags: Arc<[Arc<str>]>,
+        tags: Option<Arc<[Arc<str>]>>,
     ) -> LocalEntry {
         LocalEntry {
             value,
@@ -116,9 +118,12 @@ impl LocalTier {
     pub(crate) fn invalidate_tag(&self, tag: &str) {
         let tag: Arc<str> = Arc::from(tag);
         // Only fails when invalidation closures are not enabled, and they always are here.
-        let _ = self
-            .cache
-            .invalidate_entries_if(move |_, entry| entry.tags.iter().any(|t| **t == *tag));
+        let _ = self.cache.invalidate_entries_if(move |_, entry| {
+            entry
+                .tags
+                .as_ref()
+                .is_none_or(|tags| tags.iter().any(|t| **t == *tag))
+        });
     }
 
     pub(crate) fn clear(&self) {
@@ -136,7 +141,12 @@ impl UntilStale {
 }
 
 impl Expiry<CacheKey, LocalEntry> for UntilStale {
-    fn expire_after_create(&self, _: &CacheKey, entry: &LocalEntry, _: Instant) -> Option<Duration> {
+    fn expire_after_create(
+        &self,
+        _: &CacheKey,
+        entry: &LocalEntry,
+        _: Instant,
+    ) -> Option<Duration> {
         UntilStale::remaining(entry)
     }
 
