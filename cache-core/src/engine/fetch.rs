@@ -9,7 +9,7 @@ use super::Cache;
 use super::freshness::Freshness;
 use super::io::{Found, Upper};
 use super::run::Run;
-use super::single_flight::{self, Role, Waited};
+use super::single_flight::{LeaderKind, RefreshGuard, Role, Waited};
 use crate::stats::{Stats, TierName};
 use crate::tier::SharedValue;
 use crate::tier::remote::Lease;
@@ -22,6 +22,12 @@ enum Outcome<T, E> {
     Soft,
     /// `hard_timeout` passed.
     Hard,
+}
+
+/// Whether this caller refreshes an entry or is served the current value.
+pub(crate) enum RefreshTurn<'a, T> {
+    Serve(T),
+    Refresh(RefreshGuard<'a>, Found<T>, bool),
 }
 
 /// Longest pause between two polls while another process holds the lease.
@@ -86,11 +92,11 @@ impl Cache {
         let mut limit = on_timeout.and(opts.hard_timeout);
         let started = Instant::now();
         loop {
-            let guard = match self.inner.flights.join(key) {
+            let guard = match self.inner.flights.join(key, LeaderKind::Async) {
                 Role::Leader(guard) => guard,
-                Role::Waiter(rx) => {
+                Role::Waiter(flight) => {
                     let left = limit.map(|l| l.saturating_sub(started.elapsed()));
-                    match single_flight::wait(rx, left).await {
+                    match flight.wait(left).await {
                         Waited::Done(shared) => {
                             let Some(result) = shared.downcast_ref::<Result<T, E>>() else {
                                 // Another function with the same key and another type: load alone.
@@ -166,33 +172,64 @@ impl Cache {
         T: Cacheable,
         R: Run<T, E>,
     {
+        let (_refreshing, found, stale) = match self.refresh_turn(key, opts, found, state) {
+            RefreshTurn::Serve(value) => return value,
+            RefreshTurn::Refresh(guard, found, stale) => (guard, found, stale),
+        };
+        let stats = &self.inner.stats;
+        match run_timed(run.load_and_store(self, key, opts), opts).await {
+            Outcome::Done(result) => self.settle_refresh(key, opts, found, stale, result),
+            Outcome::Soft | Outcome::Hard => {
+                Stats::bump(&stats.stale_served);
+                self.backfill_request(key, opts, &found.shared);
+                found.value
+            }
+        }
+    }
+
+    /// Decides who refreshes `found`: the first caller gets the guard, the others are served.
+    pub(crate) fn refresh_turn<T>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        found: Found<T>,
+        state: Freshness,
+    ) -> RefreshTurn<'_, T> {
         let stats = &self.inner.stats;
         let stale = state == Freshness::Stale;
-        let Some(_refreshing) = self.inner.refreshing.try_acquire(key) else {
+        let Some(guard) = self.inner.refreshing.try_acquire(key) else {
             if stale {
                 Stats::bump(&stats.stale_served);
             } else {
                 stats.hit(TierName::Local);
             }
             self.backfill_request(key, opts, &found.shared);
-            return found.value;
+            return RefreshTurn::Serve(found.value);
         };
         if !stale {
             Stats::bump(&stats.early_refreshes);
         }
-        match run_timed(run.load_and_store(self, key, opts), opts).await {
-            Outcome::Done(Ok(value)) => value,
-            Outcome::Done(Err(_)) if stale => {
-                Stats::bump(&stats.fail_safe);
+        RefreshTurn::Refresh(guard, found, stale)
+    }
+
+    /// The value a refresher returns: the new one, or on failure the one it was refreshing
+    /// (fail-safe), which then counts as fresh for a short while.
+    pub(crate) fn settle_refresh<T, E>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        found: Found<T>,
+        stale: bool,
+        result: Result<T, E>,
+    ) -> T {
+        match result {
+            Ok(value) => value,
+            Err(_) if stale => {
+                Stats::bump(&self.inner.stats.fail_safe);
                 self.throttle_after_failure(key, opts, &found);
                 found.value
             }
-            Outcome::Done(Err(_)) => found.value,
-            Outcome::Soft | Outcome::Hard => {
-                Stats::bump(&stats.stale_served);
-                self.backfill_request(key, opts, &found.shared);
-                found.value
-            }
+            Err(_) => found.value,
         }
     }
 
@@ -216,21 +253,21 @@ impl Cache {
         let cached = self.read_fresh::<T>(key, opts).await;
         let fresh = run.load_only().await?;
         match cached {
-            Some(cached) => {
-                let same =
-                    rmp_serde::to_vec_named(&cached).ok() == rmp_serde::to_vec_named(&fresh).ok();
-                let stats = &self.inner.stats;
-                Stats::bump(if same {
-                    &stats.shadow_matches
-                } else {
-                    &stats.shadow_mismatches
-                });
-            }
-            None => {
-                self.write(key, &fresh, opts, Duration::ZERO).await;
-            }
+            Some(cached) => self.count_shadow(&cached, &fresh),
+            None => self.write(key, &fresh, opts, Duration::ZERO).await,
         }
         Ok(fresh)
+    }
+
+    /// Shadow mode's verdict: does the cached value encode the same as the fresh one?
+    pub(crate) fn count_shadow<T: Cacheable>(&self, cached: &T, fresh: &T) {
+        let same = rmp_serde::to_vec_named(cached).ok() == rmp_serde::to_vec_named(fresh).ok();
+        let stats = &self.inner.stats;
+        Stats::bump(if same {
+            &stats.shadow_matches
+        } else {
+            &stats.shadow_mismatches
+        });
     }
 
     async fn take_lease(&self, key: &CacheKey, opts: &Options) -> Lease {

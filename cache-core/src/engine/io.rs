@@ -161,7 +161,25 @@ impl Cache {
         }
     }
 
-    /// Records a load's outcome: values are written everywhere, errors only counted.
+    /// Records a load's outcome in the upper tiers (values written, errors only counted) and
+    /// returns the envelope still to be written to the remote tier.
+    pub(crate) fn record_load<T: Cacheable, E>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        result: &Result<T, E>,
+        took: Duration,
+    ) -> Option<(Vec<u8>, EntryMeta)> {
+        match result {
+            Ok(value) => self.write_upper(key, value, opts, took),
+            Err(_) => {
+                Stats::bump(&self.inner.stats.load_errors);
+                None
+            }
+        }
+    }
+
+    /// Records a load's outcome in every tier.
     pub(crate) async fn after_load<T: Cacheable, E>(
         &self,
         key: &CacheKey,
@@ -169,11 +187,34 @@ impl Cache {
         result: &Result<T, E>,
         took: Duration,
     ) {
-        match result {
-            Ok(value) => {
-                self.write(key, value, opts, took).await;
+        if let Some(envelope) = self.record_load(key, opts, result, took) {
+            self.write_remote(key, opts, envelope).await;
+        }
+    }
+
+    /// Writes `value` with fresh lifetimes to the request and local tiers; returns the envelope
+    /// for the remote tier. Needs no runtime, so sync callers use it directly.
+    pub(crate) fn write_upper<T: Cacheable>(
+        &self,
+        key: &CacheKey,
+        value: &T,
+        opts: &Options,
+        load_time: Duration,
+    ) -> Option<(Vec<u8>, EntryMeta)> {
+        let now = clock::now_ms();
+        let ttl = opts.ttl.unwrap_or(self.inner.default_ttl);
+        let meta = freshness::new_meta(now, ttl, opts.stale, opts.jitter, load_time);
+        let shared: SharedValue = Arc::new(value.clone());
+        let encoded = self.inner.codec.encode(value, meta);
+        let encoded_len = encoded.as_ref().map_or(std::mem::size_of::<T>(), Vec::len);
+        self.put_local(key, opts, &shared, meta, encoded_len);
+        self.backfill_request(key, opts, &shared);
+        match encoded {
+            Ok(bytes) => Some((bytes, meta)),
+            Err(error) => {
+                self.tier_error(&error, "encode");
+                None
             }
-            Err(_) => Stats::bump(&self.inner.stats.load_errors),
         }
     }
 
@@ -184,29 +225,28 @@ impl Cache {
         value: &T,
         opts: &Options,
         load_time: Duration,
-    ) -> SharedValue {
-        let now = clock::now_ms();
-        let ttl = opts.ttl.unwrap_or(self.inner.default_ttl);
-        let meta = freshness::new_meta(now, ttl, opts.stale, opts.jitter, load_time);
-        let shared: SharedValue = Arc::new(value.clone());
-        let encoded = self.inner.codec.encode(value, meta);
-        let encoded_len = encoded.as_ref().map_or(std::mem::size_of::<T>(), Vec::len);
-        self.put_local(key, opts, &shared, meta, encoded_len);
-        self.backfill_request(key, opts, &shared);
-        match (encoded, self.remote_for(opts)) {
-            (Ok(bytes), Some(remote)) => {
-                // The remote TTL is the end of the stale window: every key expires by itself.
-                let ttl =
-                    clock::until(meta.stale_until_ms, now).unwrap_or(Duration::from_millis(1));
-                let tags = opts.tags.as_deref().unwrap_or(&[]);
-                if let Err(error) = remote.set(&self.remote_key(key), &bytes, ttl, tags).await {
-                    self.tier_error(&error, "set");
-                }
-            }
-            (Err(error), _) => self.tier_error(&error, "encode"),
-            (Ok(_), None) => {}
+    ) {
+        if let Some(envelope) = self.write_upper(key, value, opts, load_time) {
+            self.write_remote(key, opts, envelope).await;
         }
-        shared
+    }
+
+    async fn write_remote(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        (bytes, meta): (Vec<u8>, EntryMeta),
+    ) {
+        let Some(remote) = self.remote_for(opts) else {
+            return;
+        };
+        // The remote TTL is the end of the stale window: every key expires by itself.
+        let ttl =
+            clock::until(meta.stale_until_ms, clock::now_ms()).unwrap_or(Duration::from_millis(1));
+        let tags = opts.tags.as_deref().unwrap_or(&[]);
+        if let Err(error) = remote.set(&self.remote_key(key), &bytes, ttl, tags).await {
+            self.tier_error(&error, "set");
+        }
     }
 
     /// Tells other nodes that `key` changed so they drop their local copy.

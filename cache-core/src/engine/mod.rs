@@ -6,6 +6,7 @@ mod freshness;
 mod io;
 mod run;
 mod single_flight;
+mod sync;
 
 pub use builder::CacheBuilder;
 

@@ -1,16 +1,17 @@
 //! One load per key per process, with hand-over when the leader is cancelled.
 //!
-//! The first caller for a cold key becomes the leader and loads; later callers wait on a
-//! `watch` channel for its outcome. If the leader's future is dropped before it finishes (the
-//! client hung up), its guard marks the flight abandoned, every waiter wakes, and one of them
-//! becomes the new leader with its own loader — nobody waits forever and nobody sees an error
-//! that was never produced.
+//! The first caller for a cold key becomes the leader and loads; later callers wait for its
+//! outcome — async callers on a `watch` channel, sync callers on a condition variable, so both
+//! kinds share one flight. If the leader goes away before it finishes (its future was dropped
+//! because the client hung up, or its loader panicked), its guard marks the flight abandoned,
+//! every waiter wakes, and one of them becomes the new leader with its own loader: nobody waits
+//! forever and nobody sees an error that was never produced.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use tokio::sync::watch;
 
 use crate::CacheKey;
@@ -24,14 +25,29 @@ pub(crate) enum FlightState {
     Abandoned,
 }
 
+/// Who leads a flight. A sync caller never blocks its thread on an async leader: on a
+/// single-threaded runtime that leader might need the very thread the sync caller would block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LeaderKind {
+    Async,
+    Sync,
+}
+
+pub(crate) struct Flight {
+    kind: LeaderKind,
+    state: watch::Sender<FlightState>,
+    settled: Mutex<bool>,
+    wake_sync: Condvar,
+}
+
 #[derive(Default)]
 pub(crate) struct SingleFlight {
-    flights: Mutex<HashMap<CacheKey, Arc<watch::Sender<FlightState>>>>,
+    flights: Mutex<HashMap<CacheKey, Arc<Flight>>>,
 }
 
 pub(crate) enum Role<'a> {
     Leader(LeaderGuard<'a>),
-    Waiter(watch::Receiver<FlightState>),
+    Waiter(Arc<Flight>),
 }
 
 /// What a waiter saw.
@@ -43,18 +59,22 @@ pub(crate) enum Waited {
 
 impl SingleFlight {
     /// Joins the flight for `key`, starting one (as its leader) if none is in the air.
-    pub(crate) fn join(&self, key: &CacheKey) -> Role<'_> {
+    pub(crate) fn join(&self, key: &CacheKey, kind: LeaderKind) -> Role<'_> {
         let mut flights = self.flights.lock();
-        if let Some(sender) = flights.get(key) {
-            return Role::Waiter(sender.subscribe());
+        if let Some(flight) = flights.get(key) {
+            return Role::Waiter(Arc::clone(flight));
         }
-        let (sender, _) = watch::channel(FlightState::Pending);
-        let sender = Arc::new(sender);
-        flights.insert(key.clone(), Arc::clone(&sender));
+        let flight = Arc::new(Flight {
+            kind,
+            state: watch::Sender::new(FlightState::Pending),
+            settled: Mutex::new(false),
+            wake_sync: Condvar::new(),
+        });
+        flights.insert(key.clone(), Arc::clone(&flight));
         Role::Leader(LeaderGuard {
             flights: self,
             key: key.clone(),
-            sender,
+            flight,
             finished: false,
         })
     }
@@ -64,24 +84,65 @@ impl SingleFlight {
         self.flights.lock().len()
     }
 
-    fn finish(&self, key: &CacheKey, sender: &Arc<watch::Sender<FlightState>>, state: FlightState) {
+    fn finish(&self, key: &CacheKey, flight: &Arc<Flight>, state: FlightState) {
         {
             let mut flights = self.flights.lock();
             // Only remove our own flight: after an abandonment a new leader may own the slot.
-            if flights.get(key).is_some_and(|s| Arc::ptr_eq(s, sender)) {
+            if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
                 flights.remove(key);
             }
         }
-        sender.send_replace(state);
+        flight.state.send_replace(state);
+        *flight.settled.lock() = true;
+        flight.wake_sync.notify_all();
+    }
+}
+
+impl Flight {
+    pub(crate) fn kind(&self) -> LeaderKind {
+        self.kind
+    }
+
+    fn outcome(&self) -> Waited {
+        match &*self.state.borrow() {
+            FlightState::Done(v) => Waited::Done(Arc::clone(v)),
+            FlightState::Pending | FlightState::Abandoned => Waited::Abandoned,
+        }
+    }
+
+    /// Waits asynchronously for the leader's outcome, at most `limit` when given.
+    pub(crate) async fn wait(&self, limit: Option<Duration>) -> Waited {
+        let mut rx = self.state.subscribe();
+        let settled = async {
+            // An error means the sender is gone, which only happens after `finish`.
+            let _ = rx.wait_for(|s| !matches!(s, FlightState::Pending)).await;
+            self.outcome()
+        };
+        match limit {
+            Some(limit) => tokio::time::timeout(limit, settled)
+                .await
+                .unwrap_or(Waited::TimedOut),
+            None => settled.await,
+        }
+    }
+
+    /// Blocks the calling thread until the leader's outcome is known.
+    pub(crate) fn wait_blocking(&self) -> Waited {
+        let mut settled = self.settled.lock();
+        while !*settled {
+            self.wake_sync.wait(&mut settled);
+        }
+        drop(settled);
+        self.outcome()
     }
 }
 
 /// Held by the caller that loads. Completing it wakes the waiters with the outcome; dropping it
-/// unfinished wakes them with `Abandoned`.
+/// unfinished (cancellation, panic) wakes them with `Abandoned`.
 pub(crate) struct LeaderGuard<'a> {
     flights: &'a SingleFlight,
     key: CacheKey,
-    sender: Arc<watch::Sender<FlightState>>,
+    flight: Arc<Flight>,
     finished: bool,
 }
 
@@ -89,7 +150,7 @@ impl LeaderGuard<'_> {
     pub(crate) fn complete(mut self, outcome: SharedValue) {
         self.finished = true;
         self.flights
-            .finish(&self.key, &self.sender, FlightState::Done(outcome));
+            .finish(&self.key, &self.flight, FlightState::Done(outcome));
     }
 }
 
@@ -97,29 +158,8 @@ impl Drop for LeaderGuard<'_> {
     fn drop(&mut self) {
         if !self.finished {
             self.flights
-                .finish(&self.key, &self.sender, FlightState::Abandoned);
+                .finish(&self.key, &self.flight, FlightState::Abandoned);
         }
-    }
-}
-
-/// Waits for the leader's outcome, at most `limit` when given.
-pub(crate) async fn wait(mut rx: watch::Receiver<FlightState>, limit: Option<Duration>) -> Waited {
-    let settled = async {
-        match rx
-            .wait_for(|s| !matches!(s, FlightState::Pending))
-            .await
-            .map(|s| s.clone())
-        {
-            Ok(FlightState::Done(v)) => Waited::Done(v),
-            // A closed channel means the leader vanished without reporting: take over.
-            Ok(_) | Err(_) => Waited::Abandoned,
-        }
-    };
-    match limit {
-        Some(limit) => tokio::time::timeout(limit, settled)
-            .await
-            .unwrap_or(Waited::TimedOut),
-        None => settled.await,
     }
 }
 

@@ -1,0 +1,122 @@
+//! The synchronous entry point: the same engine over the request and local tiers, usable from
+//! plain threads and from inside async handlers alike. It never needs a runtime and never calls
+//! `block_on`; the only blocking is a thread waiting for another thread's load of the same key.
+
+use std::time::Instant;
+
+use super::Cache;
+use super::fetch::RefreshTurn;
+use super::io::Upper;
+use super::single_flight::{LeaderKind, Role, Waited};
+use crate::stats::Stats;
+use crate::{CacheKey, Cacheable, FlagMode, Options, Tiers};
+
+impl Cache {
+    /// [`get_or_load`](Cache::get_or_load) for a synchronous loader, over the request and local
+    /// tiers (the remote tier needs I/O and is skipped; use the async API for it).
+    ///
+    /// Concurrent callers on other threads wait for one load. A sync caller never blocks on a
+    /// load led by an async caller — on a single-threaded runtime that could deadlock — and
+    /// loads itself instead. Timeouts do not apply: a sync loader cannot be interrupted.
+    ///
+    /// ```
+    /// use cache_core::{Cache, CacheKey, Options};
+    /// let cache = Cache::builder().build();
+    /// let key = CacheKey::new("fib", &40_u64);
+    /// let slow_fib = || Ok::<u64, String>(102_334_155);
+    /// assert_eq!(cache.get_or_load_sync(&key, &Options::new(), slow_fib), Ok(102_334_155));
+    /// assert_eq!(cache.get_or_load_sync(&key, &Options::new(), || Err("not called".into())), Ok(102_334_155));
+    /// ```
+    pub fn get_or_load_sync<T, E, F>(&self, key: &CacheKey, opts: &Options, load: F) -> Result<T, E>
+    where
+        T: Cacheable,
+        E: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Result<T, E>,
+    {
+        match self.inner.flags.decide(opts.flag_name(key), key) {
+            FlagMode::On => {}
+            FlagMode::Shadow => {
+                let cached = match self.read_upper::<T>(key, opts) {
+                    Upper::Hit(value) => Some(value),
+                    Upper::Refresh(..) | Upper::Miss => None,
+                };
+                let fresh = load()?;
+                match cached {
+                    Some(cached) => self.count_shadow(&cached, &fresh),
+                    None => {
+                        self.write_upper(key, &fresh, opts, std::time::Duration::ZERO);
+                    }
+                }
+                return Ok(fresh);
+            }
+            FlagMode::Off | FlagMode::Percent(_) => {
+                Stats::bump(&self.inner.stats.bypassed);
+                return load();
+            }
+        }
+        match self.read_upper::<T>(key, opts) {
+            Upper::Hit(value) => Ok(value),
+            Upper::Refresh(found, state) => Ok(match self.refresh_turn(key, opts, found, state) {
+                RefreshTurn::Serve(value) => value,
+                RefreshTurn::Refresh(_refreshing, found, stale) => {
+                    let result = self.load_sync(key, opts, load);
+                    self.settle_refresh(key, opts, found, stale, result)
+                }
+            }),
+            Upper::Miss => self.load_cold_sync(key, opts, load),
+        }
+    }
+
+    fn load_cold_sync<T, E, F>(&self, key: &CacheKey, opts: &Options, load: F) -> Result<T, E>
+    where
+        T: Cacheable,
+        E: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Result<T, E>,
+    {
+        let stats = &self.inner.stats;
+        if !opts.tiers.contains(Tiers::LOCAL) {
+            // Request-only values may depend on the request: never share a load across scopes.
+            Stats::bump(&stats.misses);
+            return self.load_sync(key, opts, load);
+        }
+        loop {
+            let guard = match self.inner.flights.join(key, LeaderKind::Sync) {
+                Role::Leader(guard) => guard,
+                Role::Waiter(flight) if flight.kind() == LeaderKind::Async => {
+                    Stats::bump(&stats.misses);
+                    return self.load_sync(key, opts, load);
+                }
+                Role::Waiter(flight) => match flight.wait_blocking() {
+                    Waited::Done(shared) => match shared.downcast_ref::<Result<T, E>>() {
+                        Some(result) => {
+                            Stats::bump(&stats.coalesced);
+                            return result.clone();
+                        }
+                        None => return self.load_sync(key, opts, load),
+                    },
+                    Waited::Abandoned | Waited::TimedOut => continue,
+                },
+            };
+            if let Upper::Hit(value) = self.read_upper::<T>(key, opts) {
+                guard.complete(std::sync::Arc::new(Ok::<T, E>(value.clone())));
+                return Ok(value);
+            }
+            Stats::bump(&stats.misses);
+            let result = self.load_sync(key, opts, load);
+            guard.complete(std::sync::Arc::new(result.clone()));
+            return result;
+        }
+    }
+
+    fn load_sync<T, E, F>(&self, key: &CacheKey, opts: &Options, load: F) -> Result<T, E>
+    where
+        T: Cacheable,
+        F: FnOnce() -> Result<T, E>,
+    {
+        self.inner.stats_load();
+        let started = Instant::now();
+        let result = load();
+        self.record_load(key, opts, &result, started.elapsed());
+        result
+    }
+}
