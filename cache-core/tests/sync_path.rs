@@ -55,7 +55,10 @@ fn a_panicking_sync_leader_hands_over_to_a_waiting_thread() {
                 Ok::<u8, String>(2)
             })
         });
-        assert!(leader.join().is_err(), "the leader's panic propagates to its own caller");
+        assert!(
+            leader.join().is_err(),
+            "the leader's panic propagates to its own caller"
+        );
         assert_eq!(waiter.join().unwrap(), Ok(2));
     });
     assert_eq!(calls.get(), 2);
@@ -92,14 +95,24 @@ async fn a_sync_caller_inside_a_single_threaded_runtime_never_blocks_on_an_async
 async fn sync_and_async_callers_share_the_local_and_request_tiers() {
     let cache = local_only();
     let key = CacheKey::new("shared-tiers", &1);
-    let _: Result<u8, ()> = cache.get_or_load(&key, &Options::new(), || async { Ok(5) }).await;
-    assert_eq!(cache.get_or_load_sync(&key, &Options::new(), || Ok::<u8, ()>(6)), Ok(5));
+    let _: Result<u8, ()> = cache
+        .get_or_load(&key, &Options::new(), || async { Ok(5) })
+        .await;
+    assert_eq!(
+        cache.get_or_load_sync(&key, &Options::new(), || Ok::<u8, ()>(6)),
+        Ok(5)
+    );
 
     let other = CacheKey::new("shared-tiers", &2);
     request_scope(async {
-        assert_eq!(cache.get_or_load_sync(&other, &Options::new(), || Ok::<u8, ()>(7)), Ok(7));
+        assert_eq!(
+            cache.get_or_load_sync(&other, &Options::new(), || Ok::<u8, ()>(7)),
+            Ok(7)
+        );
         cache.local().unwrap().run_pending_tasks();
-        let again: Result<u8, ()> = cache.get_or_load(&other, &Options::new(), || async { Ok(8) }).await;
+        let again: Result<u8, ()> = cache
+            .get_or_load(&other, &Options::new(), || async { Ok(8) })
+            .await;
         assert_eq!(again, Ok(7));
     })
     .await;
@@ -115,8 +128,14 @@ fn sync_stale_entries_are_refreshed_by_one_caller_with_fail_safe() {
         .stale(Duration::from_secs(60))
         .jitter(0.0)
         .early_refresh(false);
-    assert_eq!(cache.get_or_load_sync(&key, &opts, || Ok::<u8, String>(1)), Ok(1));
+    assert_eq!(
+        cache.get_or_load_sync(&key, &opts, || Ok::<u8, String>(1)),
+        Ok(1)
+    );
     std::thread::sleep(Duration::from_millis(40));
-    assert_eq!(cache.get_or_load_sync(&key, &opts, || Err::<u8, String>("down".into())), Ok(1));
+    assert_eq!(
+        cache.get_or_load_sync(&key, &opts, || Err::<u8, String>("down".into())),
+        Ok(1)
+    );
     assert_eq!(cache.stats().fail_safe, 1);
 }

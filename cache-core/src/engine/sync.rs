@@ -25,7 +25,8 @@ impl Cache {
     /// let key = CacheKey::new("fib", &40_u64);
     /// let slow_fib = || Ok::<u64, String>(102_334_155);
     /// assert_eq!(cache.get_or_load_sync(&key, &Options::new(), slow_fib), Ok(102_334_155));
-    /// assert_eq!(cache.get_or_load_sync(&key, &Options::new(), || Err("not called".into())), Ok(102_334_155));
+    /// let not_called = || Err::<u64, String>("not called".into());
+    /// assert_eq!(cache.get_or_load_sync(&key, &Options::new(), not_called), Ok(102_334_155));
     /// ```
     pub fn get_or_load_sync<T, E, F>(&self, key: &CacheKey, opts: &Options, load: F) -> Result<T, E>
     where
