@@ -240,8 +240,7 @@ impl Cache {
         meta.fresh_until_ms =
             clock::now_ms().saturating_add(clock::millis(opts.fail_safe_throttle));
         meta.stale_until_ms = meta.stale_until_ms.max(meta.fresh_until_ms);
-        let encoded_len = usize::try_from(meta.load_micros).unwrap_or(0).max(1);
-        self.put_local(key, opts, &found.shared, meta, encoded_len);
+        self.put_local(key, opts, &found.shared, meta, found.encoded_len);
     }
 
     /// Shadow mode: load fresh, compare with what the cache holds, count, return fresh.

@@ -18,6 +18,8 @@ pub(crate) struct Found<T> {
     pub(crate) value: T,
     pub(crate) shared: SharedValue,
     pub(crate) meta: EntryMeta,
+    /// Size of the envelope it came from (its weight in the local tier).
+    pub(crate) encoded_len: usize,
 }
 
 /// What the request and local tiers had.
@@ -79,6 +81,7 @@ impl Cache {
                     value: value.clone(),
                     shared: entry.value,
                     meta: entry.meta,
+                    encoded_len: entry.encoded_len as usize,
                 },
                 state,
             ),
@@ -125,6 +128,7 @@ impl Cache {
                         value,
                         shared,
                         meta,
+                        encoded_len: bytes.len(),
                     },
                     state,
                 ))

@@ -14,15 +14,15 @@ use crate::codec::EntryMeta;
 use crate::{CacheKey, clock};
 
 /// Fixed per-entry overhead added to the weight (map slot, Arcs, metadata).
-const ENTRY_OVERHEAD: usize = 96;
+const ENTRY_OVERHEAD: u32 = 96;
 
 /// One decoded value with its lifetimes.
 #[derive(Clone)]
 pub(crate) struct LocalEntry {
     pub(crate) value: SharedValue,
     pub(crate) meta: EntryMeta,
-    /// Bytes this entry is charged against the tier's budget.
-    pub(crate) weight: u32,
+    /// Size of the entry's envelope; with the key and a fixed overhead, what it is charged.
+    pub(crate) encoded_len: u32,
     /// The entry's tags; `None` when it was backfilled by a read that did not know them (a
     /// plain `get`), in which case every tag invalidation drops it to stay correct.
     pub(crate) tags: Option<Arc<[Arc<str>]>>,
@@ -38,7 +38,7 @@ impl LocalEntry {
         LocalEntry {
             value,
             meta,
-            weight: u32::try_from(encoded_len.saturating_add(ENTRY_OVERHEAD)).unwrap_or(u32::MAX),
+            encoded_len: u32::try_from(encoded_len).unwrap_or(u32::MAX),
             tags,
         }
     }
@@ -73,9 +73,11 @@ impl LocalTier {
         let cache = moka::sync::Cache::builder()
             .max_capacity(max_bytes)
             .weigher(|key: &CacheKey, entry: &LocalEntry| {
+                let key_len = u32::try_from(key.as_str().len()).unwrap_or(u32::MAX);
                 entry
-                    .weight
-                    .saturating_add(u32::try_from(key.as_str().len()).unwrap_or(u32::MAX))
+                    .encoded_len
+                    .saturating_add(key_len)
+                    .saturating_add(ENTRY_OVERHEAD)
             })
             .expire_after(UntilStale)
             .support_invalidation_closures()
