@@ -52,6 +52,9 @@ pub enum Error {
     /// The remote tier does not support this operation.
     #[error("remote tier does not support {0}")]
     Unsupported(&'static str),
+    /// The metrics pipeline could not be set up.
+    #[error("metrics setup failed: {0}")]
+    Metrics(String),
     /// The global cache was used before [`install`](crate::install) was called.
     #[error(
         "no global cache installed; call cache_core::install(Cache::builder()...build()) at startup"
@@ -77,6 +80,7 @@ impl Error {
             Error::RemoteTimeout(_) => "timeout",
             Error::Unsupported(_) => "unsupported",
             Error::NotInstalled => "not_installed",
+            Error::Metrics(_) => "metrics",
         }
     }
 }

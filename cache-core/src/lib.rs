@@ -39,6 +39,7 @@ mod error;
 pub mod flags;
 mod global;
 pub mod key;
+pub mod metrics;
 mod options;
 mod stats;
 pub mod tier;

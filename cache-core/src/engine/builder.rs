@@ -7,8 +7,10 @@ use std::time::Duration;
 use super::{Cache, Inner};
 use crate::codec::{Codec, CodecConfig};
 use crate::flags::Flags;
+use crate::metrics::Metrics;
 use crate::tier::local::LocalTier;
 use crate::tier::remote::{RemoteEvent, RemoteListener, RemoteTier};
+use opentelemetry::metrics::Meter;
 
 /// Distinguishes caches in the (process-wide) request tier.
 static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
@@ -36,6 +38,7 @@ pub struct CacheBuilder {
     flags: Flags,
     default_ttl: Duration,
     codec: CodecConfig,
+    meter: Option<Meter>,
 }
 
 impl Default for CacheBuilder {
@@ -47,6 +50,7 @@ impl Default for CacheBuilder {
             flags: Flags::new(),
             default_ttl: Duration::from_secs(300),
             codec: CodecConfig::default(),
+            meter: None,
         }
     }
 }
@@ -99,13 +103,27 @@ impl CacheBuilder {
         self
     }
 
+    /// The OpenTelemetry meter the cache records its instruments with (see
+    /// [`metrics`](crate::metrics)). Without one, nothing is recorded.
+    pub fn meter(mut self, meter: Meter) -> CacheBuilder {
+        self.meter = Some(meter);
+        self
+    }
+
     /// Builds the cache and, with a remote tier, subscribes its local tier to the backplane.
     pub fn build(self) -> Cache {
         if let (Some(remote), Some(local)) = (&self.remote, &self.local) {
             remote.subscribe(backplane_listener(local.clone(), &self.namespace));
         }
+        let metrics = Metrics::new(
+            self.meter.as_ref(),
+            &self.namespace,
+            self.local.as_ref(),
+            &self.flags,
+        );
         Cache {
             inner: Arc::new(Inner {
+                metrics,
                 id: NEXT_CACHE_ID.fetch_add(1, Relaxed),
                 remote_prefix: if self.namespace.is_empty() {
                     String::new()

@@ -10,6 +10,7 @@ use super::freshness::Freshness;
 use super::io::{Found, Upper};
 use super::run::Run;
 use super::single_flight::{LeaderKind, RefreshGuard, Role, Waited};
+use crate::metrics::Lookup;
 use crate::stats::{Stats, TierName};
 use crate::tier::SharedValue;
 use crate::tier::remote::Lease;
@@ -55,6 +56,9 @@ impl Cache {
             FlagMode::Shadow => return self.shadow(key, opts, run).await.map_err(on_err),
             FlagMode::Off | FlagMode::Percent(_) => {
                 Stats::bump(&self.inner.stats.bypassed);
+                self.inner
+                    .metrics
+                    .request(key.cache_name(), None, Lookup::Bypass);
                 return run.load_only().await.map_err(on_err);
             }
         }
@@ -103,6 +107,7 @@ impl Cache {
                                 return run.load_and_store(self, key, opts).await.map_err(on_err);
                             };
                             Stats::bump(&stats.coalesced);
+                            self.inner.metrics.coalesced(key.cache_name());
                             return result.clone().map_err(on_err);
                         }
                         Waited::Abandoned => continue,
@@ -117,7 +122,7 @@ impl Cache {
                 }
             };
             // A flight that finished between our lookup and our join has filled the local tier.
-            if let Upper::Hit(value) = self.read_upper::<T>(key, opts) {
+            if let Some(value) = self.peek_local::<T>(key, opts) {
                 guard.complete(share(Ok::<T, E>(value.clone())));
                 return Ok(value);
             }
@@ -197,6 +202,10 @@ impl Cache {
     ) -> RefreshTurn<'_, T> {
         let stats = &self.inner.stats;
         let stale = state == Freshness::Stale;
+        let result = if stale { Lookup::Stale } else { Lookup::Hit };
+        self.inner
+            .metrics
+            .request(key.cache_name(), Some(TierName::Local), result);
         let Some(guard) = self.inner.refreshing.try_acquire(key) else {
             if stale {
                 Stats::bump(&stats.stale_served);
@@ -252,15 +261,16 @@ impl Cache {
         let cached = self.read_fresh::<T>(key, opts).await;
         let fresh = run.load_only().await?;
         match cached {
-            Some(cached) => self.count_shadow(&cached, &fresh),
+            Some(cached) => self.count_shadow(key.cache_name(), &cached, &fresh),
             None => self.write(key, &fresh, opts, Duration::ZERO).await,
         }
         Ok(fresh)
     }
 
     /// Shadow mode's verdict: does the cached value encode the same as the fresh one?
-    pub(crate) fn count_shadow<T: Cacheable>(&self, cached: &T, fresh: &T) {
+    pub(crate) fn count_shadow<T: Cacheable>(&self, name: &str, cached: &T, fresh: &T) {
         let same = rmp_serde::to_vec_named(cached).ok() == rmp_serde::to_vec_named(fresh).ok();
+        self.inner.metrics.shadow(name, same);
         let stats = &self.inner.stats;
         Stats::bump(if same {
             &stats.shadow_matches
@@ -273,10 +283,9 @@ impl Cache {
         let Some(remote) = self.remote_for(opts) else {
             return Lease::Unsupported;
         };
-        match remote
-            .try_lease(&self.remote_key(key), opts.lease_ttl)
-            .await
-        {
+        let remote_key = self.remote_key(key);
+        let lease = remote.try_lease(&remote_key, opts.lease_ttl);
+        match self.timed_remote("lease", lease).await {
             Ok(lease) => lease,
             Err(error) => {
                 self.tier_error(&error, "lease");
@@ -290,7 +299,12 @@ impl Cache {
             return;
         };
         if let Some(remote) = &self.inner.remote
-            && let Err(error) = remote.release_lease(&self.remote_key(key), token).await
+            && let Err(error) = self
+                .timed_remote(
+                    "release_lease",
+                    remote.release_lease(&self.remote_key(key), token),
+                )
+                .await
         {
             self.tier_error(&error, "release_lease");
         }

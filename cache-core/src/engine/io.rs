@@ -7,11 +7,13 @@ use std::time::Duration;
 use super::Cache;
 use super::freshness::{self, Freshness};
 use crate::codec::EntryMeta;
+use crate::metrics::Lookup;
 use crate::stats::{Stats, TierName};
 use crate::tier::local::{LocalEntry, LocalTier};
 use crate::tier::remote::{RemoteEvent, RemoteTier};
 use crate::tier::{SharedValue, request};
 use crate::{CacheKey, Cacheable, Error, Options, Tiers, clock};
+use tracing::Instrument;
 
 /// A value found in a tier together with its lifetimes.
 pub(crate) struct Found<T> {
@@ -54,28 +56,40 @@ impl Cache {
 
     /// The request tier, then the local tier. The hot path: no allocation, no await.
     pub(crate) fn read_upper<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Upper<T> {
-        let stats = &self.inner.stats;
+        let (stats, metrics) = (&self.inner.stats, &self.inner.metrics);
+        let name = key.cache_name();
         if opts.tiers.contains(Tiers::REQUEST)
-            && let Some(shared) = request::get(self.inner.id, key)
-            && let Some(value) = shared.downcast_ref::<T>()
+            && let Some(in_scope) = request::get(self.inner.id, key)
         {
-            stats.hit(TierName::Request);
-            return Upper::Hit(value.clone());
+            if let Some(value) = in_scope.as_ref().and_then(|s| s.downcast_ref::<T>()) {
+                stats.hit(TierName::Request);
+                metrics.request(name, Some(TierName::Request), Lookup::Hit);
+                return Upper::Hit(value.clone());
+            }
+            metrics.request(name, Some(TierName::Request), Lookup::Miss);
         }
-        let Some(entry) = self.local_for(opts).and_then(|local| local.get(key)) else {
+        let Some(local) = self.local_for(opts) else {
             return Upper::Miss;
+        };
+        let local_miss = || {
+            metrics.request(name, Some(TierName::Local), Lookup::Miss);
+            Upper::Miss
+        };
+        let Some(entry) = local.get(key) else {
+            return local_miss();
         };
         let Some(value) = entry.value.downcast_ref::<T>() else {
             tracing::warn!(key = %key, "local entry holds another type; two functions share a cache key");
-            return Upper::Miss;
+            return local_miss();
         };
         match freshness::classify(&entry.meta, clock::now_ms(), opts.early_refresh) {
             Freshness::Fresh => {
                 stats.hit(TierName::Local);
+                metrics.request(name, Some(TierName::Local), Lookup::Hit);
                 self.backfill_request(key, opts, &entry.value);
                 Upper::Hit(value.clone())
             }
-            Freshness::Expired => Upper::Miss,
+            Freshness::Expired => local_miss(),
             state => Upper::Refresh(
                 Found {
                     value: value.clone(),
@@ -88,6 +102,16 @@ impl Cache {
         }
     }
 
+    /// A fresh value already in the local tier, looked up without counting a request: the
+    /// leader of a flight checks it in case another flight just filled it.
+    pub(crate) fn peek_local<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Option<T> {
+        let entry = self.local_for(opts)?.get(key)?;
+        let fresh = freshness::classify(&entry.meta, clock::now_ms(), None) == Freshness::Fresh;
+        let value = entry.value.downcast_ref::<T>().filter(|_| fresh)?.clone();
+        self.backfill_request(key, opts, &entry.value);
+        Some(value)
+    }
+
     /// The remote tier. A corrupt entry is counted, deleted and reported as a miss.
     pub(crate) async fn read_remote<T: Cacheable>(
         &self,
@@ -96,14 +120,50 @@ impl Cache {
     ) -> Option<(Found<T>, Freshness)> {
         let remote = self.remote_for(opts)?;
         let remote_key = self.remote_key(key);
-        let bytes = match remote.get(&remote_key).await {
-            Ok(bytes) => bytes?,
+        let name = key.cache_name();
+        let read = self.timed_remote("get", remote.get(&remote_key)).await;
+        let bytes = match read {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                self.inner
+                    .metrics
+                    .request(name, Some(TierName::Remote), Lookup::Miss);
+                return None;
+            }
             Err(error) => {
+                self.inner
+                    .metrics
+                    .request(name, Some(TierName::Remote), Lookup::Error);
                 self.tier_error(&error, "get");
                 return None;
             }
         };
-        self.decode_remote(key, opts, &remote_key, &bytes).await
+        let found = self.decode_remote(key, opts, &remote_key, &bytes).await;
+        let result = match &found {
+            Some((_, Freshness::Stale)) => Lookup::Stale,
+            Some(_) => Lookup::Hit,
+            None => Lookup::Miss,
+        };
+        self.inner
+            .metrics
+            .request(name, Some(TierName::Remote), result);
+        found
+    }
+
+    /// Awaits a remote-tier operation, recording its duration.
+    pub(crate) async fn timed_remote<R>(
+        &self,
+        operation: &'static str,
+        call: impl std::future::Future<Output = R>,
+    ) -> R {
+        let started = std::time::Instant::now();
+        let result = call
+            .instrument(tracing::debug_span!("cache.remote", operation))
+            .await;
+        self.inner
+            .metrics
+            .tier_op(TierName::Remote, operation, started.elapsed());
+        result
     }
 
     /// Decodes bytes read from the remote tier and backfills the tiers above.
@@ -137,7 +197,7 @@ impl Cache {
                 Stats::bump(&self.inner.stats.corrupt_entries);
                 self.tier_error(&error, "decode");
                 if let Some(remote) = &self.inner.remote
-                    && let Err(error) = remote.delete(remote_key).await
+                    && let Err(error) = self.timed_remote("delete", remote.delete(remote_key)).await
                 {
                     self.tier_error(&error, "delete");
                 }
@@ -148,6 +208,13 @@ impl Cache {
 
     pub(crate) fn tier_error(&self, error: &Error, operation: &'static str) {
         Stats::bump(&self.inner.stats.errors);
+        // Encoding happens before any tier is written; everything else is the remote tier.
+        let tier = if operation == "encode" {
+            TierName::Local
+        } else {
+            TierName::Remote
+        };
+        self.inner.metrics.error(tier, error.kind());
         tracing::warn!(%error, operation, kind = error.kind(), "cache tier error counted as a miss");
     }
 
@@ -174,6 +241,7 @@ impl Cache {
         result: &Result<T, E>,
         took: Duration,
     ) -> Option<(Vec<u8>, EntryMeta)> {
+        self.inner.metrics.load(key.cache_name(), took);
         match result {
             Ok(value) => self.write_upper(key, value, opts, took),
             Err(_) => {
@@ -214,7 +282,10 @@ impl Cache {
         self.put_local(key, opts, &shared, meta, encoded_len);
         self.backfill_request(key, opts, &shared);
         match encoded {
-            Ok(bytes) => Some((bytes, meta)),
+            Ok(bytes) => {
+                self.inner.metrics.entry_size(key.cache_name(), bytes.len());
+                Some((bytes, meta))
+            }
             Err(error) => {
                 self.tier_error(&error, "encode");
                 None
@@ -248,7 +319,11 @@ impl Cache {
         let ttl =
             clock::until(meta.stale_until_ms, clock::now_ms()).unwrap_or(Duration::from_millis(1));
         let tags = opts.tags.as_deref().unwrap_or(&[]);
-        if let Err(error) = remote.set(&self.remote_key(key), &bytes, ttl, tags).await {
+        let remote_key = self.remote_key(key);
+        let written = self
+            .timed_remote("set", remote.set(&remote_key, &bytes, ttl, tags))
+            .await;
+        if let Err(error) = written {
             self.tier_error(&error, "set");
         }
     }
@@ -256,8 +331,11 @@ impl Cache {
     /// Tells other nodes that `key` changed so they drop their local copy.
     pub(crate) async fn announce_change(&self, key: &CacheKey) {
         if let Some(remote) = &self.inner.remote
-            && let Err(error) = remote
-                .publish(RemoteEvent::Invalidate(self.remote_key(key)))
+            && let Err(error) = self
+                .timed_remote(
+                    "publish",
+                    remote.publish(RemoteEvent::Invalidate(self.remote_key(key))),
+                )
                 .await
         {
             self.tier_error(&error, "publish");
@@ -270,7 +348,9 @@ impl Cache {
             local.invalidate(key.as_str());
         }
         if let Some(remote) = &self.inner.remote
-            && let Err(error) = remote.delete(&self.remote_key(key)).await
+            && let Err(error) = self
+                .timed_remote("delete", remote.delete(&self.remote_key(key)))
+                .await
         {
             self.tier_error(&error, "delete");
         }
@@ -284,11 +364,17 @@ impl Cache {
             local.invalidate_tag(tag);
         }
         if let Some(remote) = &self.inner.remote {
-            if let Err(error) = remote.invalidate_tag(tag).await {
+            if let Err(error) = self
+                .timed_remote("invalidate_tag", remote.invalidate_tag(tag))
+                .await
+            {
                 self.tier_error(&error, "invalidate_tag");
             }
-            if let Err(error) = remote
-                .publish(RemoteEvent::InvalidateTag(tag.to_string()))
+            if let Err(error) = self
+                .timed_remote(
+                    "publish",
+                    remote.publish(RemoteEvent::InvalidateTag(tag.to_string())),
+                )
                 .await
             {
                 self.tier_error(&error, "publish");
@@ -330,7 +416,10 @@ impl Cache {
             return out;
         };
         let remote_keys: Vec<String> = missing.iter().map(|&i| self.remote_key(&keys[i])).collect();
-        let found = match remote.get_many(&remote_keys).await {
+        let found = match self
+            .timed_remote("get_many", remote.get_many(&remote_keys))
+            .await
+        {
             Ok(found) => found,
             Err(error) => {
                 self.tier_error(&error, "get_many");

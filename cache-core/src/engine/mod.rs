@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use crate::codec::Codec;
 use crate::flags::Flags;
+use crate::metrics::Metrics;
 use crate::stats::{Stats, StatsSnapshot};
 use crate::tier::local::LocalTier;
 use crate::tier::remote::RemoteTier;
@@ -55,6 +56,7 @@ pub(crate) struct Inner {
     pub(crate) flights: SingleFlight,
     pub(crate) refreshing: RefreshSet,
     pub(crate) stats: Stats,
+    pub(crate) metrics: Metrics,
 }
 
 impl Inner {

@@ -8,6 +8,7 @@ use super::Cache;
 use super::fetch::RefreshTurn;
 use super::io::Upper;
 use super::single_flight::{LeaderKind, Role, Waited};
+use crate::metrics::Lookup;
 use crate::stats::Stats;
 use crate::{CacheKey, Cacheable, FlagMode, Options, Tiers};
 
@@ -43,7 +44,7 @@ impl Cache {
                 };
                 let fresh = load()?;
                 match cached {
-                    Some(cached) => self.count_shadow(&cached, &fresh),
+                    Some(cached) => self.count_shadow(key.cache_name(), &cached, &fresh),
                     None => {
                         self.write_upper(key, &fresh, opts, std::time::Duration::ZERO);
                     }
@@ -52,6 +53,9 @@ impl Cache {
             }
             FlagMode::Off | FlagMode::Percent(_) => {
                 Stats::bump(&self.inner.stats.bypassed);
+                self.inner
+                    .metrics
+                    .request(key.cache_name(), None, Lookup::Bypass);
                 return load();
             }
         }
@@ -91,6 +95,7 @@ impl Cache {
                     Waited::Done(shared) => match shared.downcast_ref::<Result<T, E>>() {
                         Some(result) => {
                             Stats::bump(&stats.coalesced);
+                            self.inner.metrics.coalesced(key.cache_name());
                             return result.clone();
                         }
                         None => return self.load_sync(key, opts, load),
@@ -98,7 +103,7 @@ impl Cache {
                     Waited::Abandoned | Waited::TimedOut => continue,
                 },
             };
-            if let Upper::Hit(value) = self.read_upper::<T>(key, opts) {
+            if let Some(value) = self.peek_local::<T>(key, opts) {
                 guard.complete(std::sync::Arc::new(Ok::<T, E>(value.clone())));
                 return Ok(value);
             }

@@ -50,8 +50,9 @@ pub(crate) fn scoped<F: Future>(fut: F) -> tokio::task::futures::TaskLocalFuture
     SCOPE.scope(RequestMap::new(), fut)
 }
 
-/// The value cached under `key` for cache `cache_id` in the current scope.
-pub(crate) fn get(cache_id: u64, key: &CacheKey) -> Option<SharedValue> {
+/// The value cached under `key` for cache `cache_id` in the current scope; the outer `None`
+/// means there is no scope (so no lookup happened), the inner one a miss.
+pub(crate) fn get(cache_id: u64, key: &CacheKey) -> Option<Option<SharedValue>> {
     SCOPE
         .try_with(|map| {
             let caches = map.caches.borrow();
@@ -61,7 +62,6 @@ pub(crate) fn get(cache_id: u64, key: &CacheKey) -> Option<SharedValue> {
                 .and_then(|(_, entries)| entries.get(key).cloned())
         })
         .ok()
-        .flatten()
 }
 
 /// Stores `value` for the rest of the current scope (no-op outside a scope).
