@@ -50,7 +50,7 @@ pub mod __private;
 pub use codec::{Codec, CodecConfig, EntryMeta};
 pub use engine::{Cache, CacheBuilder, LoadError};
 pub use error::{Error, Result};
-pub use flags::{FlagMode, Flags};
+pub use flags::{FlagLayer, FlagMode, FlagSource, Flags};
 pub use global::{global, install, try_global};
 pub use key::{CacheKey, KeyPart, KeyWriter, MAX_KEY_LEN, Micros, VersionStamp};
 pub use options::{Options, Tiers};

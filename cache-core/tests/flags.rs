@@ -109,3 +109,62 @@ async fn an_explicit_flag_name_overrides_the_cache_name() {
     }
     assert_eq!(calls.get(), 2);
 }
+
+#[test]
+fn percent_mode_caches_a_quarter_of_ten_thousand_keys_and_always_the_same_ones() {
+    let flags = Flags::parse("likes=25%").unwrap();
+    let cache = Cache::builder().flags(flags).build();
+    let chosen = |cache: &Cache| -> Vec<bool> {
+        (0..10_000)
+            .map(|i| {
+                let key = CacheKey::new("likes", &i);
+                let before = cache.stats().bypassed;
+                let _ = cache.get_or_load_sync(&key, &Options::new(), || Ok::<u8, ()>(1));
+                cache.stats().bypassed == before
+            })
+            .collect()
+    };
+    let first = chosen(&cache);
+    let cached = first.iter().filter(|c| **c).count();
+    assert!(
+        (2_300..=2_700).contains(&cached),
+        "{cached} of 10000 at 25 %"
+    );
+    // Another process (a fresh cache) picks exactly the same keys.
+    let other = Cache::builder()
+        .flags(Flags::parse("likes=25%").unwrap())
+        .build();
+    assert_eq!(chosen(&other), first);
+}
+
+#[test]
+fn live_beats_env_beats_code_and_clearing_live_restores_the_lower_layer() {
+    use cache_core::FlagLayer;
+    let flags = Flags::parse("chains=off, *=on").unwrap();
+    assert_eq!(flags.mode("chains"), FlagMode::Off);
+    flags.set("chains", FlagMode::Percent(10));
+    assert_eq!(flags.mode("chains"), FlagMode::Percent(10));
+    assert_eq!(
+        flags.described(),
+        vec![
+            ("*".to_string(), FlagMode::On, FlagLayer::Code),
+            ("chains".to_string(), FlagMode::Percent(10), FlagLayer::Live),
+        ]
+    );
+    flags.clear_live("chains");
+    assert_eq!(flags.mode("chains"), FlagMode::Off);
+    flags.replace_live(vec![("*".into(), FlagMode::Off)]);
+    assert_eq!(flags.mode("users"), FlagMode::Off);
+    assert_eq!(flags.mode("chains"), FlagMode::Off);
+}
+
+#[test]
+fn invalid_live_entries_are_ignored_and_reported_while_valid_ones_apply() {
+    let flags = Flags::new();
+    let rejected = flags.apply_live("users=off, posts=sometimes, likes=50%");
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].entry, "posts=sometimes");
+    assert_eq!(flags.mode("users"), FlagMode::Off);
+    assert_eq!(flags.mode("likes"), FlagMode::Percent(50));
+    assert_eq!(flags.mode("posts"), FlagMode::On);
+}

@@ -4,6 +4,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use tracing::Instrument;
+
 use super::Cache;
 use crate::{CacheKey, Cacheable, Options};
 
@@ -23,9 +25,15 @@ pub(crate) struct Inline<F>(pub(crate) F);
 /// caller stops waiting.
 pub(crate) struct Spawned<F>(pub(crate) F);
 
-async fn timed<T, E>(fut: impl Future<Output = Result<T, E>>) -> (Result<T, E>, Duration) {
+/// Runs a loader inside a debug-level `cache.load` span and measures it.
+async fn timed<T, E>(
+    name: &str,
+    fut: impl Future<Output = Result<T, E>>,
+) -> (Result<T, E>, Duration) {
     let started = Instant::now();
-    let result = fut.await;
+    let result = fut
+        .instrument(tracing::debug_span!("cache.load", cache.name = name))
+        .await;
     (result, started.elapsed())
 }
 
@@ -41,7 +49,7 @@ where
 
     async fn load_and_store(self, cache: &Cache, key: &CacheKey, opts: &Options) -> Result<T, E> {
         cache.inner.stats_load();
-        let (result, took) = timed((self.0)()).await;
+        let (result, took) = timed(key.cache_name(), (self.0)()).await;
         cache.after_load(key, opts, &result, took).await;
         result
     }
@@ -62,7 +70,7 @@ where
         let (cache, key, opts) = (cache.clone(), key.clone(), opts.clone());
         let task = tokio::spawn(async move {
             cache.inner.stats_load();
-            let (result, took) = timed((self.0)()).await;
+            let (result, took) = timed(key.cache_name(), (self.0)()).await;
             cache.after_load(&key, &opts, &result, took).await;
             result
         });

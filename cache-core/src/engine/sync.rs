@@ -120,6 +120,7 @@ impl Cache {
         F: FnOnce() -> Result<T, E>,
     {
         self.inner.stats_load();
+        let _span = tracing::debug_span!("cache.load", cache.name = key.cache_name()).entered();
         let started = Instant::now();
         let result = load();
         self.record_load(key, opts, &result, started.elapsed());

@@ -15,16 +15,60 @@ use arc_swap::ArcSwap;
 
 use crate::CacheKey;
 
+/// Where a flag entry came from; later layers win.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FlagLayer {
+    /// Defaults written in code ([`Flags::parse`], [`Flags::defaults`]).
+    Code,
+    /// The `CACHE_FLAGS` environment variable ([`Flags::with_env`]).
+    Env,
+    /// Runtime changes: [`Flags::set`], an admin endpoint, or a [`FlagSource`] such as a Redis hash.
+    Live,
+}
+
+const LAYERS: [FlagLayer; 3] = [FlagLayer::Code, FlagLayer::Env, FlagLayer::Live];
+
 #[derive(Debug, Clone, Default)]
 struct FlagTable {
+    /// Entries per layer, `*` included.
+    layers: [HashMap<Arc<str>, FlagMode>; 3],
+    /// The winning mode per name, precomputed so a lookup is one probe.
+    merged: HashMap<Arc<str>, FlagMode>,
     global: Option<FlagMode>,
-    per_name: HashMap<Arc<str>, FlagMode>,
+}
+
+impl FlagTable {
+    fn with_layer(
+        &self,
+        layer: FlagLayer,
+        change: impl FnOnce(&mut HashMap<Arc<str>, FlagMode>),
+    ) -> FlagTable {
+        let mut next = self.clone();
+        change(&mut next.layers[layer as usize]);
+        next.merged.clear();
+        for entries in &next.layers {
+            for (name, mode) in entries {
+                next.merged.insert(Arc::clone(name), *mode);
+            }
+        }
+        next.global = next.merged.remove("*");
+        next
+    }
+}
+
+/// A live source of flag changes (e.g. a Redis hash with pub/sub in `cache-redis`).
+#[async_trait::async_trait]
+pub trait FlagSource: Send + Sync + 'static {
+    /// Loads the current entries into `flags`' live layer and keeps them updated until the
+    /// source is dropped. Invalid entries arriving later are logged and ignored.
+    async fn attach(&self, flags: Flags) -> crate::Result<()>;
 }
 
 /// The flag table of a [`Cache`](crate::Cache). Cheap to share; updates are visible to the next
 /// call on every thread.
 ///
-/// The mode of a cache is its own entry if it has one, else the `*` entry, else `On`.
+/// A cache's mode is the entry with its name from the highest layer that has one (live over
+/// env over code), else the `*` entry found the same way, else `On`.
 ///
 /// ```
 /// use cache_core::{FlagMode, Flags};
@@ -54,41 +98,90 @@ impl Flags {
         }
     }
 
-    /// Parses `name=mode` entries separated by commas; `*` names the global default. Modes:
-    /// `on`, `off`, `shadow`, `N%` (0–100). The error names the bad entry.
+    /// Code defaults from a spec: `name=mode` entries separated by commas; `*` names the global
+    /// default. Modes: `on`, `off`, `shadow`, `N%` (0–100). The error names the bad entry.
     pub fn parse(spec: &str) -> Result<Flags, FlagParseError> {
-        let flags = Flags::new();
-        flags.apply(spec)?;
-        Ok(flags)
+        Flags::new().defaults(spec)
     }
 
-    /// Flags from the `CACHE_FLAGS` environment variable (all on when unset).
-    pub fn from_env() -> Result<Flags, FlagParseError> {
+    /// Adds code defaults from a spec (see [`parse`](Flags::parse)).
+    pub fn defaults(self, spec: &str) -> Result<Flags, FlagParseError> {
+        let entries = mode::parse_spec(spec)?;
+        self.replace_layer(FlagLayer::Code, entries, false);
+        Ok(self)
+    }
+
+    /// Applies `CACHE_FLAGS` on top of the code defaults; an invalid entry is an error naming it
+    /// (fail at startup rather than run with a flag you did not mean).
+    pub fn with_env(self) -> Result<Flags, FlagParseError> {
         match std::env::var("CACHE_FLAGS") {
-            Ok(spec) => Flags::parse(&spec),
-            Err(_) => Ok(Flags::new()),
+            Ok(spec) => {
+                let entries = mode::parse_spec(&spec)?;
+                self.replace_layer(FlagLayer::Env, entries, true);
+                Ok(self)
+            }
+            Err(_) => Ok(self),
         }
     }
 
-    /// Applies a spec on top of the current table; nothing changes if any entry is invalid.
-    pub fn apply(&self, spec: &str) -> Result<(), FlagParseError> {
-        let entries = mode::parse_spec(spec)?;
-        self.table.rcu(|old| {
-            let mut next = FlagTable::clone(old);
-            for (name, mode) in &entries {
-                next.insert(name, *mode);
-            }
-            next
-        });
-        Ok(())
+    /// Flags from the `CACHE_FLAGS` environment variable alone (all on when unset).
+    pub fn from_env() -> Result<Flags, FlagParseError> {
+        Flags::new().with_env()
     }
 
-    /// Sets one cache's mode (`*` sets the global default).
+    /// Sets one cache's mode at runtime (`*` sets the global default), above code and env.
     pub fn set(&self, name: &str, mode: FlagMode) {
         self.table.rcu(|old| {
-            let mut next = FlagTable::clone(old);
-            next.insert(name, mode);
-            next
+            old.with_layer(FlagLayer::Live, |live| {
+                live.insert(Arc::from(name), mode);
+            })
+        });
+    }
+
+    /// Removes a runtime override, so the env or code entry applies again.
+    pub fn clear_live(&self, name: &str) {
+        self.table.rcu(|old| {
+            old.with_layer(FlagLayer::Live, |live| {
+                live.remove(name);
+            })
+        });
+    }
+
+    /// Applies a spec received at runtime: valid entries take effect, invalid ones are logged,
+    /// ignored and returned.
+    pub fn apply_live(&self, spec: &str) -> Vec<FlagParseError> {
+        let mut rejected = Vec::new();
+        let mut accepted = Vec::new();
+        for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            match mode::parse_spec(entry) {
+                Ok(mut parsed) => accepted.append(&mut parsed),
+                Err(error) => {
+                    tracing::warn!(%error, "ignoring invalid live cache flag");
+                    rejected.push(error);
+                }
+            }
+        }
+        for (name, mode) in accepted {
+            self.set(&name, mode);
+        }
+        rejected
+    }
+
+    /// Replaces the whole live layer with `entries` (what a [`FlagSource`] does on each snapshot).
+    pub fn replace_live(&self, entries: Vec<(String, FlagMode)>) {
+        self.replace_layer(FlagLayer::Live, entries, true);
+    }
+
+    fn replace_layer(&self, layer: FlagLayer, entries: Vec<(String, FlagMode)>, clear: bool) {
+        self.table.rcu(|old| {
+            old.with_layer(layer, |map| {
+                if clear {
+                    map.clear();
+                }
+                for (name, mode) in &entries {
+                    map.insert(Arc::from(name.as_str()), *mode);
+                }
+            })
         });
     }
 
@@ -96,22 +189,32 @@ impl Flags {
     pub fn mode(&self, name: &str) -> FlagMode {
         let table = self.table.load();
         table
-            .per_name
+            .merged
             .get(name)
             .copied()
             .or(table.global)
             .unwrap_or(FlagMode::On)
     }
 
-    /// Every explicitly set entry, `*` included, sorted by name.
+    /// Every explicitly set entry, `*` included, with the layer it comes from, sorted by name.
     pub fn entries(&self) -> Vec<(String, FlagMode)> {
+        self.described()
+            .into_iter()
+            .map(|(n, m, _)| (n, m))
+            .collect()
+    }
+
+    /// Like [`entries`](Flags::entries), with the winning layer of each entry.
+    pub fn described(&self) -> Vec<(String, FlagMode, FlagLayer)> {
         let table = self.table.load();
-        let mut out: Vec<_> = table
-            .per_name
-            .iter()
-            .map(|(k, v)| (k.to_string(), *v))
-            .chain(table.global.map(|g| ("*".to_string(), g)))
-            .collect();
+        let mut out: Vec<(String, FlagMode, FlagLayer)> = Vec::new();
+        for layer in LAYERS.iter().rev() {
+            for (name, mode) in &table.layers[*layer as usize] {
+                if !out.iter().any(|(n, _, _)| n.as_str() == &**name) {
+                    out.push((name.to_string(), *mode, *layer));
+                }
+            }
+        }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
@@ -123,16 +226,6 @@ impl Flags {
             FlagMode::Percent(p) if key.stable_hash() % 100 < u64::from(p) => FlagMode::On,
             FlagMode::Percent(_) => FlagMode::Off,
             other => other,
-        }
-    }
-}
-
-impl FlagTable {
-    fn insert(&mut self, name: &str, mode: FlagMode) {
-        if name == "*" {
-            self.global = Some(mode);
-        } else {
-            self.per_name.insert(Arc::from(name), mode);
         }
     }
 }
