@@ -115,13 +115,16 @@ impl Flags {
     /// (fail at startup rather than run with a flag you did not mean).
     pub fn with_env(self) -> Result<Flags, FlagParseError> {
         match std::env::var("CACHE_FLAGS") {
-            Ok(spec) => {
-                let entries = mode::parse_spec(&spec)?;
-                self.replace_layer(FlagLayer::Env, entries, true);
-                Ok(self)
-            }
+            Ok(spec) => self.with_env_spec(&spec),
             Err(_) => Ok(self),
         }
+    }
+
+    /// Sets the env layer from a spec read elsewhere (e.g. a config file or a test).
+    pub fn with_env_spec(self, spec: &str) -> Result<Flags, FlagParseError> {
+        let entries = mode::parse_spec(spec)?;
+        self.replace_layer(FlagLayer::Env, entries, true);
+        Ok(self)
     }
 
     /// Flags from the `CACHE_FLAGS` environment variable alone (all on when unset).

@@ -1,55 +1,45 @@
-//! The example server. This first version only proves the wiring: a cache in front of a slow
-//! "database" call, the request-scope layer, and a health route. The seeds' APIs arrive with
-//! their own issue.
+//! `cargo run -p web-server [-- --warm]`: see the crate README for the environment variables.
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
-use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
-use cache_core::{Cache, CacheKey, Options, RequestScopeLayer};
-
-#[derive(Clone)]
-struct App {
-    cache: Cache,
-}
-
-async fn greeting(State(app): State<App>, Path(name): Path<String>) -> Json<serde_json::Value> {
-    let key = CacheKey::new("greeting", &name);
-    let opts = Options::new().ttl(Duration::from_secs(60));
-    let text: Result<String, String> = app
-        .cache
-        .get_or_load(&key, &opts, || async {
-            tokio::time::sleep(Duration::from_millis(50)).await; // stands in for a query
-            Ok(format!("hello, {name}"))
-        })
-        .await;
-    Json(serde_json::json!({ "greeting": text.unwrap_or_default() }))
-}
-
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
-}
+use web_server::db::SeedSize;
+use web_server::{AppState, Config, router};
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
         .init();
-    let bind: SocketAddr = std::env::var("BIND")
-        .unwrap_or_else(|_| "127.0.0.1:3000".to_string())
-        .parse()
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("BIND: {e}")))?;
-    let app = App {
-        cache: Cache::builder().namespace("web").build(),
-    };
-    let router = Router::new()
-        .route("/hello/{name}", get(greeting))
-        .route("/healthz", get(healthz))
-        .layer(RequestScopeLayer::new())
-        .with_state(app);
-    let listener = tokio::net::TcpListener::bind(bind).await?;
-    println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router).await
+    if let Err(error) = run().await {
+        eprintln!("web-server: {error}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let config = Config::from_env()?;
+    tracing::info!(?config, "starting");
+    let state = AppState::build(&config, SeedSize::FULL).await?;
+    if config.admin_token.is_none() {
+        println!(
+            "admin token (set ADMIN_TOKEN to choose one): {}",
+            state.admin_token
+        );
+    }
+    if config.warm {
+        let n = web_server::warm::warm(&state).await?;
+        tracing::info!(chains = n, "cache warmed");
+    }
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| format!("binding {}: {e}", config.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("listening on http://{addr}");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -1,0 +1,95 @@
+//! Shared state and the router.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use cache_core::metrics::prometheus::PrometheusMetrics;
+use cache_core::{Cache, Flags, LocalTier, RequestScopeLayer};
+
+use crate::config::Config;
+use crate::db::{Db, SeedSize};
+use crate::routes;
+
+/// Everything a handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The multi-tier cache.
+    pub cache: Cache,
+    /// Where `/metrics` reads from.
+    pub metrics: PrometheusMetrics,
+    /// Bearer token for `/admin/*`.
+    pub admin_token: Arc<str>,
+}
+
+/// Code defaults for the flags; `CACHE_FLAGS` and `/admin/flags` override them.
+pub const DEFAULT_FLAGS: &str = "*=on";
+
+impl AppState {
+    /// Opens the database and builds the cache described by `config`.
+    pub async fn build(config: &Config, seed: SeedSize) -> Result<AppState, String> {
+        let db = Db::open(&config.database_url, seed).await.map_err(|e| {
+            format!(
+                "opening {}: {e}",
+                crate::config::redact_url(&config.database_url)
+            )
+        })?;
+        let mut flags = Flags::parse(DEFAULT_FLAGS).map_err(|e| e.to_string())?;
+        if let Some(spec) = &config.cache_flags {
+            flags = flags
+                .with_env_spec(spec)
+                .map_err(|e| format!("CACHE_FLAGS: {e}"))?;
+        }
+        let metrics = PrometheusMetrics::new().map_err(|e| e.to_string())?;
+        let builder = Cache::builder()
+            .namespace("web")
+            .local(LocalTier::new(128 * 1024 * 1024))
+            .flags(flags)
+            .meter(metrics.meter());
+        if config.redis_url.is_some() {
+            return Err("REDIS_URL is set, but this build has no Redis tier yet".to_string());
+        }
+        let admin_token = match &config.admin_token {
+            Some(token) => Arc::from(token.as_str()),
+            None => Arc::from(random_token()?.as_str()),
+        };
+        Ok(AppState {
+            db,
+            cache: builder.build(),
+            metrics,
+            admin_token,
+        })
+    }
+}
+
+/// 128 random bits, hex: the admin token when `ADMIN_TOKEN` is unset.
+fn random_token() -> Result<String, String> {
+    let mut bytes = [0_u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| format!("no OS randomness for the admin token: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Every route, each request in its own request scope.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/chains/{id}/stores", get(routes::chains::stores))
+        .route(
+            "/stores/{id}",
+            get(routes::stores::show).patch(routes::stores::update),
+        )
+        .route("/posts/{id}", get(routes::posts::show))
+        .route("/posts/{id}/like", post(routes::posts::like))
+        .route("/me/recommendations", get(routes::me::recommendations))
+        .route(
+            "/admin/flags",
+            get(routes::admin::flags).put(routes::admin::set_flags),
+        )
+        .route("/metrics", get(routes::ops::metrics))
+        .route("/healthz", get(routes::ops::healthz))
+        .fallback(routes::ops::not_found)
+        .layer(RequestScopeLayer::new())
+        .with_state(state)
+}

@@ -1,0 +1,97 @@
+//! Settings from the environment, as the README documents them.
+
+use std::net::SocketAddr;
+
+/// What the server was asked to do.
+#[derive(Clone)]
+pub struct Config {
+    /// Address to listen on (`BIND`, default `127.0.0.1:3000`).
+    pub bind: SocketAddr,
+    /// `REDIS_URL`; unset means no Redis tier.
+    pub redis_url: Option<String>,
+    /// `DATABASE_URL`; unset means a SQLite file in the working directory.
+    pub database_url: String,
+    /// `CACHE_FLAGS`, applied over the code defaults.
+    pub cache_flags: Option<String>,
+    /// `ADMIN_TOKEN`; unset means a random token printed at startup.
+    pub admin_token: Option<String>,
+    /// `--warm`: load every chain list before serving.
+    pub warm: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("database_url", &redact_url(&self.database_url))
+            .field("cache_flags", &self.cache_flags)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .field("warm", &self.warm)
+            .finish()
+    }
+}
+
+/// The SQLite file used when `DATABASE_URL` is unset.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://web-server.sqlite?mode=rwc";
+
+impl Config {
+    /// Reads the environment and the command line (`--warm`).
+    pub fn from_env() -> Result<Config, String> {
+        let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".to_string());
+        let bind = bind
+            .parse()
+            .map_err(|e| format!("BIND={bind:?} is not a socket address: {e}"))?;
+        let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Ok(Config {
+            bind,
+            redis_url: non_empty("REDIS_URL"),
+            database_url: non_empty("DATABASE_URL")
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+            cache_flags: non_empty("CACHE_FLAGS"),
+            admin_token: non_empty("ADMIN_TOKEN"),
+            warm: std::env::args().any(|a| a == "--warm"),
+        })
+    }
+}
+
+/// `scheme://user:secret@host/db` → `scheme://user:***@host/db`, for logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                "***".to_string()
+            };
+            format!("{scheme}://{masked}@{host}{tail}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_in_urls_are_masked() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/shop"),
+            "postgres://app:***@db:5432/shop"
+        );
+        assert_eq!(
+            redact_url("redis://:pw@127.0.0.1/0"),
+            "redis://:***@127.0.0.1/0"
+        );
+        assert_eq!(
+            redact_url("sqlite://web.sqlite?mode=rwc"),
+            "sqlite://web.sqlite?mode=rwc"
+        );
+    }
+}

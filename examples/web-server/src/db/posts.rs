@@ -1,0 +1,44 @@
+//! Posts and their like counters (seed 003).
+
+use sqlx::Row;
+
+use super::{Db, DbError};
+use crate::models::PostJson;
+
+impl Db {
+    /// One post, or `None`.
+    pub async fn post(&self, id: i64) -> Result<Option<PostJson>, DbError> {
+        let row = sqlx::query("SELECT id, title, body, likes FROM posts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(row) => Some(PostJson {
+                id: row.try_get(0)?,
+                title: row.try_get(1)?,
+                body: row.try_get(2)?,
+                likes: row.try_get(3)?,
+            }),
+            None => None,
+        })
+    }
+
+    /// Adds `delta` likes to a post in one atomic statement; `false` if there is no such post.
+    pub async fn add_likes(&self, id: i64, delta: i64) -> Result<bool, DbError> {
+        let result = sqlx::query("UPDATE posts SET likes = likes + $1 WHERE id = $2")
+            .bind(delta)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// Whether a post exists (cheap check before accepting a like).
+    pub async fn post_exists(&self, id: i64) -> Result<bool, DbError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM posts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(found.is_some())
+    }
+}

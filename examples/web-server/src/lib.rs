@@ -1,0 +1,19 @@
+//! The example server as a library, so tests can start it on a free port.
+//!
+//! Routes: `GET /chains/{id}/stores`, `GET|PATCH /stores/{id}`, `GET /posts/{id}`,
+//! `POST /posts/{id}/like`, `GET /me/recommendations`, `GET|PUT /admin/flags`, `GET /metrics`,
+//! `GET /healthz`. See the crate README for how to run it with Redis and Grafana.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod cached;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod models;
+pub mod routes;
+pub mod warm;
+
+pub use app::{AppState, router};
+pub use config::Config;

@@ -1,0 +1,72 @@
+//! `GET|PUT /admin/flags`: view and change cache modes live, behind a bearer token.
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderMap, header};
+use cache_core::Flags;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The body of `PUT /admin/flags`: a spec like `"chains=off, likes=25%"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagUpdate {
+    /// `name=mode` entries separated by commas.
+    pub spec: String,
+}
+
+fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(ApiError::Unauthorized)?;
+    // Compare in constant time: the token is a secret.
+    let expected = app.admin_token.as_bytes();
+    let same_len = presented.len() == expected.len();
+    let diff = presented
+        .bytes()
+        .zip(expected.iter().cycle())
+        .fold(0_u8, |acc, (a, b)| acc | (a ^ b));
+    if same_len && diff == 0 {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+fn view(flags: &Flags) -> serde_json::Value {
+    let entries: Vec<_> = flags
+        .described()
+        .into_iter()
+        .map(|(name, mode, layer)| {
+            serde_json::json!({ "name": name, "mode": mode.to_string(), "layer": format!("{layer:?}").to_lowercase() })
+        })
+        .collect();
+    serde_json::json!({ "flags": entries })
+}
+
+/// The current flag table.
+pub async fn flags(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&app, &headers)?;
+    Ok(Json(view(app.cache.flags())))
+}
+
+/// Applies a spec to the live layer; the whole spec is rejected if any entry is invalid.
+pub async fn set_flags(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<FlagUpdate>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&app, &headers)?;
+    let Json(update) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    Flags::parse(&update.spec).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    app.cache.flags().apply_live(&update.spec);
+    Ok(Json(view(app.cache.flags())))
+}

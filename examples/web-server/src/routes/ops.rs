@@ -1,0 +1,39 @@
+//! `/metrics`, `/healthz` and the JSON 404 for unknown paths.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// Prometheus text format.
+pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        app.metrics.render(),
+    )
+}
+
+/// Liveness plus the state of each dependency.
+pub async fn healthz(State(app): State<AppState>) -> Json<serde_json::Value> {
+    let database = match app.db.chain_version(1).await {
+        Ok(_) => "up",
+        Err(_) => "down",
+    };
+    let redis = if app.cache.has_remote() {
+        "up"
+    } else {
+        "disabled"
+    };
+    Json(serde_json::json!({ "status": "ok", "database": database, "redis": redis }))
+}
+
+/// Any unknown path.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("route")
+}

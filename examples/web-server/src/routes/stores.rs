@@ -1,0 +1,50 @@
+//! `GET /stores/{id}` (versioned key) and `PATCH /stores/{id}` (moves the version).
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+
+use super::id_from;
+use crate::app::AppState;
+use crate::cached;
+use crate::error::ApiError;
+use crate::models::{StoreJson, StorePatch};
+
+/// One store with its chain's name.
+pub async fn show(
+    State(app): State<AppState>,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let id = id_from(path)?;
+    let store = load(&app, id).await?;
+    let chain = cached::chain_name(&app, store.chain_id).await?;
+    Ok(Json(
+        serde_json::json!({ "store": store, "chain_name": chain }),
+    ))
+}
+
+async fn load(app: &AppState, id: i64) -> Result<StoreJson, ApiError> {
+    let updated_at = app
+        .db
+        .store_version(id)
+        .await?
+        .ok_or(ApiError::NotFound("store"))?;
+    cached::store(app, id, updated_at)
+        .await?
+        .ok_or(ApiError::NotFound("store"))
+}
+
+/// Updates a store. No cache call is needed: the new `updated_at` gives the store and its
+/// chain list new keys.
+pub async fn update(
+    State(app): State<AppState>,
+    path: Result<Path<i64>, PathRejection>,
+    body: Result<Json<StorePatch>, JsonRejection>,
+) -> Result<Json<StoreJson>, ApiError> {
+    let id = id_from(path)?;
+    let Json(patch) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    if !app.db.update_store(id, &patch).await? {
+        return Err(ApiError::NotFound("store"));
+    }
+    Ok(Json(load(&app, id).await?))
+}
