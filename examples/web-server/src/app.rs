@@ -45,7 +45,7 @@ impl AppState {
         let metrics = PrometheusMetrics::new().map_err(|e| e.to_string())?;
         let builder = Cache::builder()
             .namespace("web")
-            .local(LocalTier::new(128 * 1024 * 1024))
+            .local(LocalTier::new(config.local_bytes))
             .flags(flags)
             .meter(metrics.meter());
         if config.redis_url.is_some() {

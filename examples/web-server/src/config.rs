@@ -17,6 +17,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// `--warm`: load every chain list before serving.
     pub warm: bool,
+    /// `CACHE_LOCAL_BYTES`: the local tier's byte budget (default 128 MiB).
+    pub local_bytes: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -28,9 +30,13 @@ impl std::fmt::Debug for Config {
             .field("cache_flags", &self.cache_flags)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("warm", &self.warm)
+            .field("local_bytes", &self.local_bytes)
             .finish()
     }
 }
+
+/// The local tier's budget when `CACHE_LOCAL_BYTES` is unset.
+pub const DEFAULT_LOCAL_BYTES: u64 = 128 * 1024 * 1024;
 
 /// The SQLite file used when `DATABASE_URL` is unset.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://web-server.sqlite?mode=rwc";
@@ -51,6 +57,12 @@ impl Config {
             cache_flags: non_empty("CACHE_FLAGS"),
             admin_token: non_empty("ADMIN_TOKEN"),
             warm: std::env::args().any(|a| a == "--warm"),
+            local_bytes: match non_empty("CACHE_LOCAL_BYTES") {
+                Some(v) => v
+                    .parse()
+                    .map_err(|e| format!("CACHE_LOCAL_BYTES={v:?} is not a byte count: {e}"))?,
+                None => DEFAULT_LOCAL_BYTES,
+            },
         })
     }
 }

@@ -37,6 +37,7 @@ async fn start(flags: Option<&str>) -> Server {
         cache_flags: flags.map(str::to_string),
         admin_token: Some(TOKEN.to_string()),
         warm: false,
+        local_bytes: web_server::config::DEFAULT_LOCAL_BYTES,
     };
     let seed = SeedSize {
         chains: 4,
