@@ -1,6 +1,76 @@
-//! Redis tier for `cache-core`.
+//! Redis tier for `cache-core`: [`RedisTier`] implements [`cache_core::RemoteTier`] on a single
+//! Redis server or a Redis Cluster.
 //!
-//! The `RedisTier` implementation of [`cache_core::RemoteTier`] arrives with its own issue; the
-//! crate exists now so the workspace layout and the dependency direction are fixed.
+//! ```no_run
+//! use cache_core::{Cache, LocalTier};
+//! use cache_redis::RedisTier;
+//!
+//! # async fn run() -> Result<(), cache_redis::Error> {
+//! let redis = RedisTier::connect("redis://127.0.0.1:6379/0").await?;
+//! let cache = Cache::builder()
+//!     .namespace("shop")
+//!     .local(LocalTier::new(64 << 20))
+//!     .remote(redis.clone())
+//!     .build();
+//! assert!(redis.health().maxmemory_policy_warning.is_none());
+//! # let _ = cache; Ok(()) }
+//! ```
+//!
+//! # What goes to Redis
+//!
+//! | operation | commands | round trips (single node) |
+//! |---|---|---|
+//! | `get` | `GET` | 1 |
+//! | `get_many` | one `MGET` (Cluster: one `MGET` per slot, sent concurrently) | 1 |
+//! | `set` without tags | `SET key value PX ttl` | 1 |
+//! | `set` with tags | one Lua script: `SET … PX`, `SADD` + `PEXPIRE` per tag set | 1 |
+//! | `delete` | `UNLINK` | 1 |
+//! | `try_lease` | `SET lease:<key> <token> NX PX ttl` | 1 |
+//! | `release_lease` | Lua compare-and-`UNLINK` | 1 |
+//! | `publish` | `PUBLISH <channel> <frame>` | 1 |
+//! | `invalidate_tag` | one Lua script: `SMEMBERS`, `UNLINK` members and set | 1 |
+//!
+//! Every key written gets a TTL (tag sets too: at least the TTL of their newest entry); every
+//! delete is an `UNLINK`; every command is bounded by the command timeout (default 250 ms).
+//!
+//! # Design choices
+//!
+//! * **Leases** live under `<lease_prefix><key>` (default `lease:`). On a Cluster the lease key
+//!   usually hashes to another slot than the entry; that is fine because the lease key is the
+//!   only key each lease command touches (`SET NX PX`, and the compare-and-delete script).
+//! * **Tags** are sets `<tag_prefix><tag>` (default `tag:`) of the keys written with the tag,
+//!   see [`tags`] for the single-node (atomic) and Cluster (documented window)
+//!   variants.
+//! * **Backplane**: `PUBLISH` on the configured channel (default `cache:invalidate`) of a small
+//!   text frame `1|<kind>|<origin node id>|<key or tag>`; see [`backplane`].
+//!   On a Cluster a `PUBLISH` reaches every node, so the subscriber listens on one node (the
+//!   first one that answers) and moves to the next when that node goes away. After any
+//!   reconnection the listeners receive [`RemoteEvent::Clear`](cache_core::RemoteEvent::Clear).
+//! * **Faults**: a circuit breaker ([`Health`]) fails fast while Redis is down; writes and
+//!   invalidations that fail meanwhile are queued (bounded, newest per key wins) and replayed
+//!   and re-announced once Redis answers again.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod backplane;
+mod breaker;
+mod call;
+mod config;
+mod conn;
+mod doctor;
+mod error;
+mod health;
+mod lease;
+mod recovery;
+pub mod tags;
+mod tier;
+mod url;
+
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+pub use config::{RedisConfig, RedisTierBuilder};
+pub use error::Error;
+pub use health::{BreakerState, Health, RedisStats};
+pub use tier::RedisTier;
+pub use url::RedisUrl;

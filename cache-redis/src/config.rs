@@ -1,0 +1,222 @@
+//! Settings of a [`RedisTier`](crate::RedisTier) and the builder that collects them.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::tier::RedisTier;
+use crate::url::RedisUrl;
+
+/// The settings of a [`RedisTier`](crate::RedisTier); read them with
+/// [`RedisTier::config`](crate::RedisTier::config). `Debug` never shows a password.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct RedisConfig {
+    /// The server (single node) or the seed nodes (Cluster).
+    pub urls: Vec<RedisUrl>,
+    /// Whether `urls` are Cluster seed nodes.
+    pub cluster: bool,
+    /// Bound on every command, including reconnecting (default 250 ms).
+    pub command_timeout: Duration,
+    /// Bound on establishing a connection at start-up and for the subscriber (default 2 s).
+    pub connect_timeout: Duration,
+    /// Prefix of stampede-lease keys (default `"lease:"`).
+    pub lease_prefix: String,
+    /// Prefix of tag sets (default `"tag:"`). Give each application sharing a Redis its own.
+    pub tag_prefix: String,
+    /// Pub/sub channel of the invalidation backplane (default `"cache:invalidate"`).
+    pub channel: String,
+    /// Largest envelope written, in bytes after compression (default 1 MiB). Larger values
+    /// are not written (the key is unlinked instead, so no older value is served) and counted.
+    pub max_value_size: usize,
+    /// Consecutive failures or timeouts that open the circuit breaker (default 5).
+    pub breaker_failures: u32,
+    /// How long the open breaker fails fast before letting one probe through (default 2 s).
+    pub breaker_cooldown: Duration,
+    /// Most operations kept for replay while Redis is unreachable (default 1024). When it
+    /// overflows, every node is told to clear its local tier after recovery.
+    pub recovery_queue_size: usize,
+    /// Most value bytes kept in the recovery queue (default 16 MiB); beyond it a queued write
+    /// becomes a queued delete.
+    pub recovery_queue_bytes: usize,
+    /// How often the recovery task probes while operations are queued (default 100 ms).
+    pub recovery_interval: Duration,
+}
+
+impl RedisConfig {
+    fn new(urls: Vec<RedisUrl>, cluster: bool) -> RedisConfig {
+        RedisConfig {
+            urls,
+            cluster,
+            command_timeout: Duration::from_millis(250),
+            connect_timeout: Duration::from_secs(2),
+            lease_prefix: "lease:".into(),
+            tag_prefix: "tag:".into(),
+            channel: "cache:invalidate".into(),
+            max_value_size: 1 << 20,
+            breaker_failures: 5,
+            breaker_cooldown: Duration::from_secs(2),
+            recovery_queue_size: 1024,
+            recovery_queue_bytes: 16 << 20,
+            recovery_interval: Duration::from_millis(100),
+        }
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        let bad = |what: &str| Err(Error::Config(what.to_string()));
+        if self.urls.is_empty() {
+            return bad("at least one URL is required");
+        }
+        if !self.cluster && self.urls.len() > 1 {
+            return bad("several URLs are only allowed for a Cluster");
+        }
+        if self.command_timeout.is_zero() || self.connect_timeout.is_zero() {
+            return bad("timeouts must be greater than zero");
+        }
+        if self.breaker_failures == 0 {
+            return bad("breaker_failures must be at least 1");
+        }
+        if self.channel.is_empty() {
+            return bad("the backplane channel must not be empty");
+        }
+        if self.urls.iter().any(RedisUrl::is_tls) && !cfg!(feature = "tls") {
+            return bad("rediss:// needs the `tls` feature of cache-redis");
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("urls", &self.urls)
+            .field("cluster", &self.cluster)
+            .field("command_timeout", &self.command_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("lease_prefix", &self.lease_prefix)
+            .field("tag_prefix", &self.tag_prefix)
+            .field("channel", &self.channel)
+            .field("max_value_size", &self.max_value_size)
+            .field("breaker_failures", &self.breaker_failures)
+            .field("breaker_cooldown", &self.breaker_cooldown)
+            .field("recovery_queue_size", &self.recovery_queue_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`RedisTier`]: [`RedisTier::builder`] (single node) or
+/// [`RedisTier::cluster_builder`].
+///
+/// ```no_run
+/// use std::time::Duration;
+/// # async fn run() -> Result<(), cache_redis::Error> {
+/// let tier = cache_redis::RedisTier::builder("redis://:secret@127.0.0.1:6379/0")
+///     .command_timeout(Duration::from_millis(100))
+///     .channel("shop:invalidate")
+///     .tag_prefix("shop:tag:")
+///     .connect()
+///     .await?;
+/// # let _ = tier; Ok(()) }
+/// ```
+#[must_use]
+pub struct RedisTierBuilder {
+    config: Result<RedisConfig, Error>,
+}
+
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, value: impl Into<$ty>) -> RedisTierBuilder {
+            if let Ok(config) = &mut self.config {
+                config.$name = value.into();
+            }
+            self
+        }
+    )*};
+}
+
+impl RedisTierBuilder {
+    pub(crate) fn new<S: AsRef<str>>(
+        urls: impl IntoIterator<Item = S>,
+        cluster: bool,
+    ) -> RedisTierBuilder {
+        let urls: Result<Vec<RedisUrl>, Error> = urls
+            .into_iter()
+            .map(|u| RedisUrl::parse(u.as_ref()))
+            .collect();
+        RedisTierBuilder {
+            config: urls.map(|urls| RedisConfig::new(urls, cluster)),
+        }
+    }
+
+    setters! {
+        /// Bound on every command (default 250 ms).
+        command_timeout: Duration,
+        /// Bound on establishing a connection (default 2 s).
+        connect_timeout: Duration,
+        /// Prefix of lease keys (default `"lease:"`).
+        lease_prefix: String,
+        /// Prefix of tag sets (default `"tag:"`).
+        tag_prefix: String,
+        /// Backplane channel (default `"cache:invalidate"`).
+        channel: String,
+        /// Largest value written, in bytes (default 1 MiB).
+        max_value_size: usize,
+        /// Consecutive failures that open the breaker (default 5).
+        breaker_failures: u32,
+        /// Fail-fast period of the open breaker (default 2 s).
+        breaker_cooldown: Duration,
+        /// Capacity of the recovery queue in operations (default 1024).
+        recovery_queue_size: usize,
+        /// Capacity of the recovery queue in value bytes (default 16 MiB).
+        recovery_queue_bytes: usize,
+        /// Probe period while operations are queued (default 100 ms).
+        recovery_interval: Duration,
+    }
+
+    /// The checked configuration, without connecting.
+    pub fn config(&self) -> Result<RedisConfig, Error> {
+        let config = self.config.clone()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Connects (and for a Cluster discovers the slots), checks the server's eviction policy
+    /// and starts the backplane subscriber.
+    pub async fn connect(self) -> Result<RedisTier, Error> {
+        RedisTier::start(self.config()?).await
+    }
+}
+
+impl fmt::Debug for RedisTierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.config {
+            Ok(config) => f.debug_tuple("RedisTierBuilder").field(config).finish(),
+            Err(error) => f.debug_tuple("RedisTierBuilder").field(error).finish(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_issue() {
+        let config = RedisTier::builder("redis://127.0.0.1").config().unwrap();
+        assert_eq!(config.command_timeout, Duration::from_millis(250));
+        assert_eq!(config.max_value_size, 1 << 20);
+        assert_eq!(config.breaker_failures, 5);
+        assert_eq!(config.breaker_cooldown, Duration::from_secs(2));
+        assert_eq!(config.channel, "cache:invalidate");
+        assert_eq!(config.lease_prefix, "lease:");
+    }
+
+    #[test]
+    fn rejects_unusable_settings() {
+        let zero = RedisTier::builder("redis://h").command_timeout(Duration::ZERO);
+        assert!(matches!(zero.config(), Err(Error::Config(_))));
+        let none = RedisTier::cluster_builder(Vec::<String>::new());
+        assert!(matches!(none.config(), Err(Error::Config(_))));
+    }
+}

@@ -1,0 +1,88 @@
+//! What [`RedisTier::health`](crate::RedisTier::health) and
+//! [`RedisTier::stats`](crate::RedisTier::stats) report.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// The circuit breaker's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BreakerState {
+    /// Redis answers.
+    Up,
+    /// Some recent calls failed, fewer than the threshold in a row.
+    Degraded,
+    /// Calls fail fast without touching the network until the cool-down ends.
+    BreakerOpen,
+    /// One probe is in flight after the cool-down; others still fail fast.
+    Probing,
+}
+
+/// A snapshot of the tier's health.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), cache_redis::Error> {
+/// let tier = cache_redis::RedisTier::connect("redis://127.0.0.1:6379").await?;
+/// let health = tier.health();
+/// if let Some(warning) = &health.maxmemory_policy_warning {
+///     eprintln!("{warning}");
+/// }
+/// println!("{:?}, {} operations waiting for replay", health.state, health.queued_operations);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Health {
+    /// The circuit breaker's state.
+    pub state: BreakerState,
+    /// Set when the server's `maxmemory-policy` is a poor fit for a cache (checked at connect).
+    pub maxmemory_policy_warning: Option<String>,
+    /// Whether the backplane subscriber currently holds a subscription.
+    pub backplane_connected: bool,
+    /// Writes and invalidations waiting to be replayed after an outage.
+    pub queued_operations: usize,
+}
+
+macro_rules! counters {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        #[derive(Debug, Default)]
+        pub(crate) struct Counters { $(pub(crate) $name: AtomicU64,)* }
+
+        /// Counters of what the tier did (see [`RedisTier::stats`](crate::RedisTier::stats)).
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct RedisStats { $($(#[$doc])* pub $name: u64,)* }
+
+        impl Counters {
+            pub(crate) fn snapshot(&self) -> RedisStats {
+                RedisStats { $($name: self.$name.load(Relaxed),)* }
+            }
+        }
+    };
+}
+
+counters! {
+    /// Values not written because they exceeded `max_value_size`.
+    oversized_skipped,
+    /// Calls refused without touching the network because the breaker was open.
+    fail_fast,
+    /// Calls that timed out.
+    timeouts,
+    /// Times the breaker opened.
+    breaker_opened,
+    /// Operations put in the recovery queue.
+    queued,
+    /// Queued operations replayed after recovery.
+    replayed,
+    /// Operations dropped because the recovery queue was full.
+    queue_dropped,
+    /// Backplane events delivered to listeners (from other nodes).
+    events_received,
+    /// Times the backplane subscription was (re-)established.
+    subscriptions,
+}
+
+impl Counters {
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Relaxed);
+    }
+}

@@ -1,0 +1,116 @@
+//! Auto-recovery: writes and invalidations that fail because Redis is unreachable wait in a
+//! bounded queue (one slot per key, tag or event: the newest operation wins) and are replayed
+//! once Redis answers again; then every replayed change is announced on the backplane, so
+//! nodes that cached a value invalidated during the outage drop it.
+//!
+//! A successful live write of a key removes its queued operation (it is newer). A queued write
+//! whose TTL ran out is skipped; when the queue's byte budget is spent, a write is queued as a
+//! delete instead (always safe). When the queue overflows, operations are dropped and, after
+//! recovery, every node is told to clear its local tier.
+
+mod queue;
+
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+pub(crate) use self::queue::{Op, Queue};
+use crate::backplane::Wire;
+use crate::call::Failure;
+use crate::health::Counters;
+use crate::tier::Inner;
+
+impl Inner {
+    /// Queues a change that failed because Redis was unreachable.
+    pub(crate) fn enqueue(&self, op: Op) {
+        if self.recovery.push(op) {
+            Counters::bump(&self.counters.queued);
+        } else {
+            Counters::bump(&self.counters.queue_dropped);
+            tracing::warn!("Redis recovery queue full; local tiers will be cleared on recovery");
+        }
+        self.recovery.wake();
+    }
+
+    /// Replays the queue; `false` if Redis is still unreachable (what is left stays queued).
+    async fn replay(&self) -> bool {
+        if self
+            .call(self.conn.query::<()>(&redis::cmd("PING")))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        let (ops, overflowed) = self.recovery.take();
+        let mut announce: Vec<Wire> = Vec::new();
+        let mut ops = ops.into_iter();
+        while let Some(op) = ops.next() {
+            match self.apply(&op).await {
+                Err(Failure::Outage(_)) => {
+                    for op in std::iter::once(op).chain(ops) {
+                        self.recovery.put_back(op);
+                    }
+                    if overflowed {
+                        self.recovery.put_back(Op::Publish(Wire::Clear));
+                    }
+                    return false;
+                }
+                Ok(()) | Err(Failure::Reply(_)) => {
+                    Counters::bump(&self.counters.replayed);
+                    let wire = op.announcement();
+                    if !announce.contains(&wire) {
+                        announce.push(wire);
+                    }
+                }
+            }
+        }
+        if overflowed {
+            announce = vec![Wire::Clear];
+        }
+        for wire in announce {
+            if let Err(Failure::Outage(_)) = self.send(&wire.clone().into()).await {
+                self.recovery.put_back(Op::Publish(wire));
+            }
+        }
+        tracing::info!("Redis recovery queue replayed");
+        self.recovery.len() == 0
+    }
+
+    async fn apply(&self, op: &Op) -> Result<(), Failure> {
+        match op {
+            Op::Set {
+                key,
+                value,
+                expires_at,
+                tags,
+            } => match expires_at.checked_duration_since(Instant::now()) {
+                Some(ttl) if !ttl.is_zero() => self.write(key, value, ttl, tags).await,
+                _ => Ok(()),
+            },
+            Op::Delete(key) => self.unlink(key).await,
+            Op::DropTag(tag) => self.drop_tag(tag).await,
+            Op::Publish(_) => Ok(()),
+        }
+    }
+}
+
+/// Replays the queue whenever it is not empty, probing every `interval` until Redis answers.
+/// Holds the tier only while replaying, so dropping the tier ends the task.
+pub(crate) fn spawn(inner: &Arc<Inner>, mut shutdown: watch::Receiver<()>, interval: Duration) {
+    let weak: Weak<Inner> = Arc::downgrade(inner);
+    let queue = Arc::clone(&inner.recovery);
+    tokio::spawn(async move {
+        loop {
+            let idle = match weak.upgrade() {
+                Some(inner) => inner.recovery.len() == 0 || inner.replay().await,
+                None => return,
+            };
+            tokio::select! {
+                _ = queue.wake.notified(), if idle => {}
+                _ = tokio::time::sleep(interval), if !idle => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
+}

@@ -1,0 +1,147 @@
+//! Tag invalidation without `SCAN`/`KEYS`.
+//!
+//! Writing an entry with tags also adds its key to one set per tag, `<tag_prefix><tag>`
+//! (default `tag:<tag>`). A tag set's TTL is raised to the entry's TTL whenever it is shorter,
+//! so the set lives at least as long as its newest member and every key still has a TTL.
+//! `invalidate_tag` deletes the set's members and the set.
+//!
+//! **Single node: atomic.** The write is one Lua script (`SET … PX`, then `SADD` + `PEXPIRE`
+//! per tag) and the invalidation is one Lua script (`SMEMBERS`, `UNLINK` of the members in
+//! chunks, `UNLINK` of the set). Scripts run atomically, so there is no read-then-delete race:
+//! a write either lands before the invalidation (and is deleted with its tag) or after it (and
+//! survives, indexed in a fresh set).
+//!
+//! **Cluster: per slot, with a documented window.** An entry and its tag sets usually hash to
+//! different slots, so no script may touch them together. A write first adds the key to each
+//! tag set (a one-key script: `SADD` + TTL), then `SET`s the entry, so an entry is never
+//! stored unindexed. The invalidation atomically takes the set (a one-key script: `SMEMBERS` +
+//! `UNLINK` of the set) and then `UNLINK`s the members, which the client library splits per
+//! slot. Two windows remain: a reader may still get a member during the few milliseconds
+//! between taking the set and unlinking the members, and a write racing with the invalidation
+//! (indexed before the set was taken, `SET` after the members were unlinked) survives it. Use
+//! a hash tag in your cache keys and tag names (`{chain:7}`) if a tag must be atomic on a
+//! Cluster: then everything lives in one slot.
+//!
+//! Tag sets are not pruned of members that expired on their own; a set is bounded by the
+//! distinct keys written with the tag during its lifetime and disappears with its TTL.
+
+use std::sync::Arc;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use redis::Script;
+
+use crate::call::Failure;
+use crate::recovery::Op;
+use crate::tier::{Inner, millis};
+
+/// `KEYS[1]` entry, `KEYS[2..]` tag sets; `ARGV[1]` value, `ARGV[2]` TTL in ms.
+static SET_TAGGED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+for i = 2, #KEYS do
+    redis.call('SADD', KEYS[i], KEYS[1])
+    if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return 1",
+    )
+});
+
+/// Cluster: `KEYS[1]` tag set; `ARGV[1]` member, `ARGV[2]` TTL in ms.
+static INDEX: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local ttl = tonumber(ARGV[2])
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1",
+    )
+});
+
+/// Single node: `KEYS[1]` tag set. Deletes members and set; returns the member count.
+static DROP_TAG: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local members = redis.call('SMEMBERS', KEYS[1])
+for i = 1, #members, 500 do
+    redis.call('UNLINK', unpack(members, i, math.min(i + 499, #members)))
+end
+redis.call('UNLINK', KEYS[1])
+return #members",
+    )
+});
+
+/// Cluster: `KEYS[1]` tag set. Takes the members and deletes the set, atomically.
+static TAKE_TAG: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local members = redis.call('SMEMBERS', KEYS[1])
+redis.call('UNLINK', KEYS[1])
+return members",
+    )
+});
+
+impl Inner {
+    fn tag_key(&self, tag: &str) -> String {
+        format!("{}{tag}", self.config.tag_prefix)
+    }
+
+    /// Writes an entry and indexes it under `tags` (not empty).
+    pub(crate) async fn set_tagged(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+    ) -> Result<(), Failure> {
+        let ttl = millis(ttl);
+        if !self.conn.is_cluster() {
+            let mut invocation = SET_TAGGED.prepare_invoke();
+            invocation.key(key);
+            for tag in tags {
+                invocation.key(self.tag_key(tag));
+            }
+            invocation.arg(value).arg(ttl);
+            let _: i64 = self.call(self.conn.invoke(&invocation)).await?;
+            return Ok(());
+        }
+        for tag in tags {
+            let mut invocation = INDEX.prepare_invoke();
+            invocation.key(self.tag_key(tag)).arg(key).arg(ttl);
+            let _: i64 = self.call(self.conn.invoke(&invocation)).await?;
+        }
+        self.set_plain(key, value, ttl).await
+    }
+
+    pub(crate) async fn set_plain(&self, key: &str, value: &[u8], ttl: u64) -> Result<(), Failure> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(value).arg("PX").arg(ttl);
+        self.call(self.conn.query::<()>(&cmd)).await
+    }
+
+    /// Deletes every entry indexed under `tag`, and the index.
+    pub(crate) async fn drop_tag(&self, tag: &str) -> Result<(), Failure> {
+        let tag_key = self.tag_key(tag);
+        if !self.conn.is_cluster() {
+            let mut invocation = DROP_TAG.prepare_invoke();
+            invocation.key(tag_key);
+            let _: i64 = self.call(self.conn.invoke(&invocation)).await?;
+            return Ok(());
+        }
+        let mut invocation = TAKE_TAG.prepare_invoke();
+        invocation.key(tag_key);
+        let members: Vec<String> = self.call(self.conn.invoke(&invocation)).await?;
+        for (done, chunk) in members.chunks(500).enumerate() {
+            let mut cmd = redis::cmd("UNLINK");
+            cmd.arg(chunk);
+            if let Err(failure) = self.call(self.conn.query::<i64>(&cmd)).await {
+                // The set is gone: remember its members one by one.
+                if let Failure::Outage(_) = failure {
+                    for member in &members[done * 500..] {
+                        self.enqueue(Op::Delete(member.clone()));
+                    }
+                }
+                return Err(failure);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,298 @@
+//! [`RedisTier`]: the [`RemoteTier`] implementation.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use cache_core::{Lease, RemoteEvent, RemoteListener, RemoteTier};
+use parking_lot::RwLock;
+use tokio::sync::watch;
+
+use crate::backplane::{self, Wire};
+use crate::breaker::Breaker;
+use crate::call::Failure;
+use crate::config::{RedisConfig, RedisTierBuilder};
+use crate::conn::Conn;
+use crate::error::{Error, Secrets};
+use crate::health::{Counters, Health, RedisStats};
+use crate::recovery::{self, Op, Queue};
+use crate::{doctor, url::RedisUrl};
+
+/// A Redis (single node or Cluster) [`RemoteTier`]. Cheap to clone; clones share connections.
+/// The background tasks (backplane subscriber, recovery) stop when the last clone is dropped.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), cache_redis::Error> {
+/// use cache_redis::RedisTier;
+/// let single = RedisTier::connect("redis://:password@127.0.0.1:6379/0").await?;
+/// let cluster = RedisTier::cluster(["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]).await?;
+/// println!("{single:?}"); // the password is shown as ***
+/// # let _ = cluster; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisTier {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: RedisConfig,
+    pub(crate) conn: Conn,
+    pub(crate) breaker: Breaker,
+    pub(crate) recovery: Arc<Queue>,
+    pub(crate) counters: Counters,
+    pub(crate) secrets: Secrets,
+    pub(crate) node_id: String,
+    pub(crate) next_token: AtomicU64,
+    pub(crate) listeners: RwLock<Vec<RemoteListener>>,
+    backplane_up: std::sync::atomic::AtomicBool,
+    doctor: Option<String>,
+    /// Dropped with the tier; its receivers stop the background tasks.
+    _shutdown: watch::Sender<()>,
+}
+
+/// Milliseconds for `PX`/`PEXPIRE`, at least 1.
+pub(crate) fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl RedisTier {
+    /// Connects to one server: `redis://[user:password@]host[:port][/db]` or `rediss://…`.
+    pub async fn connect(url: &str) -> Result<RedisTier, Error> {
+        RedisTier::builder(url).connect().await
+    }
+
+    /// Connects to a Redis Cluster through any of its nodes.
+    pub async fn cluster<S: AsRef<str>>(
+        urls: impl IntoIterator<Item = S>,
+    ) -> Result<RedisTier, Error> {
+        RedisTier::cluster_builder(urls).connect().await
+    }
+
+    /// Configures a single-node tier.
+    pub fn builder(url: &str) -> RedisTierBuilder {
+        RedisTierBuilder::new([url], false)
+    }
+
+    /// Configures a Cluster tier from seed node URLs.
+    pub fn cluster_builder<S: AsRef<str>>(urls: impl IntoIterator<Item = S>) -> RedisTierBuilder {
+        RedisTierBuilder::new(urls, true)
+    }
+
+    pub(crate) async fn start(config: RedisConfig) -> Result<RedisTier, Error> {
+        #[cfg(feature = "tls")]
+        if config.urls.iter().any(RedisUrl::is_tls) {
+            // Keep an application's own choice if it installed a provider first.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let secrets = Secrets::new(config.urls.iter().flat_map(RedisUrl::secrets));
+        let conn = Conn::open(&config, &secrets).await?;
+        let doctor = doctor::check(&conn, config.command_timeout.max(config.connect_timeout)).await;
+        let clients = config
+            .urls
+            .iter()
+            .map(|u| redis::Client::open(u.expose()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| secrets.command(&e))?;
+        let (shutdown, watch_rx) = watch::channel(());
+        let inner = Arc::new(Inner {
+            breaker: Breaker::new(config.breaker_failures, config.breaker_cooldown),
+            recovery: Arc::new(Queue::new(
+                config.recovery_queue_size,
+                config.recovery_queue_bytes,
+            )),
+            counters: Counters::default(),
+            secrets,
+            node_id: format!("{:016x}", fastrand::u64(..)),
+            next_token: AtomicU64::new(1),
+            listeners: RwLock::new(Vec::new()),
+            backplane_up: Default::default(),
+            doctor,
+            conn,
+            config,
+            _shutdown: shutdown,
+        });
+        let subscribed = backplane::spawn(&inner, clients, watch_rx.clone());
+        recovery::spawn(&inner, watch_rx, inner.config.recovery_interval);
+        // Invalidations published from now on reach this node.
+        let _ = tokio::time::timeout(inner.config.connect_timeout, subscribed).await;
+        Ok(RedisTier { inner })
+    }
+
+    /// Breaker state, eviction-policy finding, backplane and recovery-queue status.
+    pub fn health(&self) -> Health {
+        let inner = &self.inner;
+        Health {
+            state: inner.breaker.state(),
+            maxmemory_policy_warning: inner.doctor.clone(),
+            backplane_connected: inner
+                .backplane_up
+                .load(std::sync::atomic::Ordering::Relaxed),
+            queued_operations: inner.recovery.len(),
+        }
+    }
+
+    /// Counters of skipped, queued and replayed operations, timeouts and breaker trips.
+    pub fn stats(&self) -> RedisStats {
+        self.inner.counters.snapshot()
+    }
+
+    /// The settings this tier runs with.
+    pub fn config(&self) -> &RedisConfig {
+        &self.inner.config
+    }
+
+    /// This tier's id on the backplane (random per tier).
+    pub fn node_id(&self) -> &str {
+        &self.inner.node_id
+    }
+}
+
+impl fmt::Debug for RedisTier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisTier")
+            .field("urls", &self.inner.config.urls)
+            .field("cluster", &self.inner.config.cluster)
+            .field("node_id", &self.inner.node_id)
+            .field("health", &self.health())
+            .finish()
+    }
+}
+
+impl Inner {
+    pub(crate) fn set_backplane(&self, up: bool) {
+        self.backplane_up
+            .store(up, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Writes an entry (no queueing): skips and unlinks values over the size cap.
+    pub(crate) async fn write(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+    ) -> Result<(), Failure> {
+        if value.len() > self.config.max_value_size {
+            Counters::bump(&self.counters.oversized_skipped);
+            tracing::debug!(
+                bytes = value.len(),
+                max = self.config.max_value_size,
+                "value too large for Redis; not written"
+            );
+            // An older value must not be served in place of the one just computed.
+            return self.unlink(key).await;
+        }
+        if tags.is_empty() {
+            self.set_plain(key, value, millis(ttl)).await
+        } else {
+            self.set_tagged(key, value, ttl, tags).await
+        }
+    }
+
+    pub(crate) async fn unlink(&self, key: &str) -> Result<(), Failure> {
+        let mut cmd = redis::cmd("UNLINK");
+        cmd.arg(key);
+        self.call(self.conn.query::<i64>(&cmd)).await.map(drop)
+    }
+
+    pub(crate) async fn send(&self, event: &RemoteEvent) -> Result<(), Failure> {
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(&self.config.channel)
+            .arg(backplane::encode(event, &self.node_id));
+        self.call(self.conn.query::<i64>(&cmd)).await.map(drop)
+    }
+
+    /// Queues `op` if `result` failed because Redis was unreachable.
+    fn settle(
+        &self,
+        result: Result<(), Failure>,
+        op: impl FnOnce() -> Op,
+    ) -> cache_core::Result<()> {
+        match result {
+            Err(Failure::Outage(error)) => {
+                self.enqueue(op());
+                Err(error.into())
+            }
+            other => other.map_err(Into::into),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl RemoteTier for RedisTier {
+    async fn get(&self, key: &str) -> cache_core::Result<Option<Vec<u8>>> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(key);
+        Ok(self.inner.call(self.inner.conn.query(&cmd)).await?)
+    }
+
+    async fn get_many(&self, keys: &[String]) -> cache_core::Result<Vec<Option<Vec<u8>>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut cmd = redis::cmd("MGET");
+        cmd.arg(keys);
+        Ok(self.inner.call(self.inner.conn.query(&cmd)).await?)
+    }
+
+    async fn set(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+    ) -> cache_core::Result<()> {
+        let inner = &self.inner;
+        let result = inner.write(key, value, ttl, tags).await;
+        if result.is_ok() {
+            inner.recovery.forget_key(key);
+        }
+        inner.settle(result, || {
+            if value.len() > inner.config.max_value_size {
+                Op::Delete(key.to_string())
+            } else {
+                Op::Set {
+                    key: key.to_string(),
+                    value: value.to_vec(),
+                    expires_at: Instant::now() + ttl,
+                    tags: tags.to_vec(),
+                }
+            }
+        })
+    }
+
+    async fn delete(&self, key: &str) -> cache_core::Result<()> {
+        let result = self.inner.unlink(key).await;
+        if result.is_ok() {
+            self.inner.recovery.forget_key(key);
+        }
+        self.inner.settle(result, || Op::Delete(key.to_string()))
+    }
+
+    async fn try_lease(&self, key: &str, ttl: Duration) -> cache_core::Result<Lease> {
+        Ok(self.inner.try_lease(key, ttl).await?)
+    }
+
+    async fn release_lease(&self, key: &str, token: &str) -> cache_core::Result<()> {
+        Ok(self.inner.release_lease(key, token).await?)
+    }
+
+    async fn publish(&self, event: RemoteEvent) -> cache_core::Result<()> {
+        let result = self.inner.send(&event).await;
+        self.inner
+            .settle(result, || Op::Publish(Wire::from(&event)))
+    }
+
+    fn subscribe(&self, listener: RemoteListener) {
+        self.inner.listeners.write().push(listener);
+    }
+
+    async fn invalidate_tag(&self, tag: &str) -> cache_core::Result<()> {
+        let result = self.inner.drop_tag(tag).await;
+        if result.is_ok() {
+            self.inner.recovery.forget_tag(tag);
+        }
+        self.inner.settle(result, || Op::DropTag(tag.to_string()))
+    }
+}
