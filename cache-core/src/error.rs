@@ -49,6 +49,9 @@ pub enum Error {
     /// A remote tier call did not answer in time.
     #[error("remote tier did not answer within {0:?}")]
     RemoteTimeout(Duration),
+    /// The remote tier is known to be down (its circuit breaker is open) and was not asked.
+    #[error("remote tier unavailable (circuit breaker open)")]
+    RemoteUnavailable,
     /// The remote tier does not support this operation.
     #[error("remote tier does not support {0}")]
     Unsupported(&'static str),
@@ -78,6 +81,7 @@ impl Error {
             Error::Deserialize(_) => "deserialize",
             Error::Remote(_) => "remote",
             Error::RemoteTimeout(_) => "timeout",
+            Error::RemoteUnavailable => "unavailable",
             Error::Unsupported(_) => "unsupported",
             Error::NotInstalled => "not_installed",
             Error::Metrics(_) => "metrics",

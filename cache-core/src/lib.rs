@@ -47,6 +47,8 @@ pub mod tier;
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(feature = "macros")]
+pub use cache_macros::{CacheKey, cached};
 pub use codec::{Codec, CodecConfig, EntryMeta};
 pub use engine::{Cache, CacheBuilder, LoadError};
 pub use error::{Error, Result};

@@ -46,6 +46,7 @@ impl From<Error> for cache_core::Error {
     fn from(error: Error) -> cache_core::Error {
         match error {
             Error::Timeout(after) => cache_core::Error::RemoteTimeout(after),
+            Error::BreakerOpen => cache_core::Error::RemoteUnavailable,
             other => cache_core::Error::Remote(other.to_string()),
         }
     }
@@ -109,6 +110,7 @@ mod tests {
             cache_core::Error::RemoteTimeout(Duration::from_millis(250))
         );
         let core: cache_core::Error = Error::BreakerOpen.into();
-        assert_eq!(core.kind(), "remote");
+        assert_eq!(core, cache_core::Error::RemoteUnavailable);
+        assert_eq!(core.kind(), "unavailable");
     }
 }

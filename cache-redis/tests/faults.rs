@@ -143,7 +143,7 @@ async fn a_write_made_during_an_outage_is_replayed_with_its_ttl() {
     })
     .await;
     let members: Vec<String> = redis::cmd("SMEMBERS")
-        .arg("tag:t1")
+        .arg(format!("tag:{}", cache.remote_tag("t1")))
         .query_async(&mut conn)
         .await
         .unwrap();

@@ -158,7 +158,11 @@ fn backplane_listener(local: LocalTier, namespace: &str) -> RemoteListener {
                 local.invalidate(key);
             }
         }
-        RemoteEvent::InvalidateTag(tag) => local.invalidate_tag(&tag),
+        RemoteEvent::InvalidateTag(remote_tag) => {
+            if let Some(tag) = remote_tag.strip_prefix(prefix.as_str()) {
+                local.invalidate_tag(tag);
+            }
+        }
         RemoteEvent::Clear => local.clear(),
     })
 }

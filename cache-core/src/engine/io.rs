@@ -215,7 +215,12 @@ impl Cache {
             TierName::Remote
         };
         self.inner.metrics.error(tier, error.kind());
-        tracing::warn!(%error, operation, kind = error.kind(), "cache tier error counted as a miss");
+        if matches!(error, Error::RemoteUnavailable) {
+            // Expected on every call during an outage: the breaker already logged the outage.
+            tracing::debug!(operation, "remote tier skipped while its breaker is open");
+        } else {
+            tracing::warn!(%error, operation, kind = error.kind(), "cache tier error counted as a miss");
+        }
     }
 
     pub(crate) fn put_local(
@@ -318,10 +323,16 @@ impl Cache {
         // The remote TTL is the end of the stale window: every key expires by itself.
         let ttl =
             clock::until(meta.stale_until_ms, clock::now_ms()).unwrap_or(Duration::from_millis(1));
-        let tags = opts.tags.as_deref().unwrap_or(&[]);
+        let tags: Vec<Arc<str>> = opts
+            .tags
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .map(|tag| Arc::from(self.remote_tag(tag)))
+            .collect();
         let remote_key = self.remote_key(key);
         let written = self
-            .timed_remote("set", remote.set(&remote_key, &bytes, ttl, tags))
+            .timed_remote("set", remote.set(&remote_key, &bytes, ttl, &tags))
             .await;
         if let Err(error) = written {
             self.tier_error(&error, "set");
@@ -364,8 +375,9 @@ impl Cache {
             local.invalidate_tag(tag);
         }
         if let Some(remote) = &self.inner.remote {
+            let remote_tag = self.remote_tag(tag);
             if let Err(error) = self
-                .timed_remote("invalidate_tag", remote.invalidate_tag(tag))
+                .timed_remote("invalidate_tag", remote.invalidate_tag(&remote_tag))
                 .await
             {
                 self.tier_error(&error, "invalidate_tag");
@@ -373,7 +385,7 @@ impl Cache {
             if let Err(error) = self
                 .timed_remote(
                     "publish",
-                    remote.publish(RemoteEvent::InvalidateTag(tag.to_string())),
+                    remote.publish(RemoteEvent::InvalidateTag(remote_tag)),
                 )
                 .await
             {

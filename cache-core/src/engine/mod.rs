@@ -249,6 +249,12 @@ impl Cache {
         format!("{}{}", self.inner.remote_prefix, key.as_str())
     }
 
+    /// The name under which `tag` is known to the remote tier (`<namespace>:<tag>`), so
+    /// applications sharing one Redis never invalidate each other's tags.
+    pub fn remote_tag(&self, tag: &str) -> String {
+        format!("{}{tag}", self.inner.remote_prefix)
+    }
+
     /// Loads in the air right now in this process.
     pub fn loads_in_flight(&self) -> usize {
         self.inner.flights.in_flight()
