@@ -98,6 +98,10 @@ impl From<Wire> for RemoteEvent {
 impl Inner {
     /// Hands a received frame to the listeners unless this node sent it.
     fn on_frame(&self, frame: &[u8]) {
+        if crate::flags::is_change_frame(frame) {
+            self.nudge_flags();
+            return;
+        }
         match decode(frame) {
             Some((origin, _)) if origin == self.node_id => {}
             Some((_, event)) => {
@@ -105,6 +109,17 @@ impl Inner {
                 self.deliver(event);
             }
             None => tracing::debug!("ignoring a backplane frame that does not parse"),
+        }
+    }
+
+    pub(crate) fn watch_flags(&self, watcher: crate::flags::FlagWatcher) {
+        self.flag_watchers.write().push(watcher);
+    }
+
+    /// Tells attached flag sources to re-read their hash.
+    pub(crate) fn nudge_flags(&self) {
+        for watcher in self.flag_watchers.read().iter() {
+            watcher();
         }
     }
 
@@ -163,6 +178,7 @@ async fn run(
                 if !first {
                     tracing::info!("backplane subscribed again; clearing local tiers");
                     inner.deliver(RemoteEvent::Clear);
+                    inner.nudge_flags();
                 }
                 drop(inner);
                 first = false;

@@ -59,6 +59,7 @@ mod config;
 mod conn;
 mod doctor;
 mod error;
+pub mod flags;
 mod health;
 mod lease;
 mod recovery;

@@ -45,6 +45,8 @@ pub(crate) struct Inner {
     pub(crate) node_id: String,
     pub(crate) next_token: AtomicU64,
     pub(crate) listeners: RwLock<Vec<RemoteListener>>,
+    /// Attached flag sources, nudged when the flag hash may have changed.
+    pub(crate) flag_watchers: RwLock<Vec<crate::flags::FlagWatcher>>,
     backplane_up: std::sync::atomic::AtomicBool,
     doctor: Option<String>,
     /// Dropped with the tier; its receivers stop the background tasks.
@@ -106,6 +108,7 @@ impl RedisTier {
             node_id: format!("{:016x}", fastrand::u64(..)),
             next_token: AtomicU64::new(1),
             listeners: RwLock::new(Vec::new()),
+            flag_watchers: RwLock::new(Vec::new()),
             backplane_up: Default::default(),
             doctor,
             conn,
@@ -145,6 +148,10 @@ impl RedisTier {
     /// This tier's id on the backplane (random per tier).
     pub fn node_id(&self) -> &str {
         &self.inner.node_id
+    }
+
+    pub(crate) fn inner(&self) -> Arc<Inner> {
+        Arc::clone(&self.inner)
     }
 }
 
