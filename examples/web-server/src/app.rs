@@ -5,7 +5,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 use cache_core::metrics::prometheus::PrometheusMetrics;
-use cache_core::{Cache, Flags, LocalTier, RequestScopeLayer};
+use cache_core::{Cache, FlagSource, Flags, LocalTier, RequestScopeLayer};
+use cache_redis::RedisTier;
+use cache_redis::flags::RedisFlagSource;
 
 use crate::config::Config;
 use crate::db::{Db, SeedSize};
@@ -22,7 +24,14 @@ pub struct AppState {
     pub metrics: PrometheusMetrics,
     /// Bearer token for `/admin/*`.
     pub admin_token: Arc<str>,
+    /// The Redis tier, when `REDIS_URL` is set.
+    pub redis: Option<RedisTier>,
+    /// Flags shared by every node through Redis, when `REDIS_URL` is set.
+    pub shared_flags: Option<RedisFlagSource>,
 }
+
+/// The Redis hash holding the live flags shared by every node.
+pub const FLAG_HASH: &str = "web:flags";
 
 /// Code defaults for the flags; `CACHE_FLAGS` and `/admin/flags` override them.
 pub const DEFAULT_FLAGS: &str = "*=on";
@@ -43,13 +52,22 @@ impl AppState {
                 .map_err(|e| format!("CACHE_FLAGS: {e}"))?;
         }
         let metrics = PrometheusMetrics::new().map_err(|e| e.to_string())?;
-        let builder = Cache::builder()
+        let mut builder = Cache::builder()
             .namespace("web")
             .local(LocalTier::new(config.local_bytes))
-            .flags(flags)
+            .flags(flags.clone())
             .meter(metrics.meter());
-        if config.redis_url.is_some() {
-            return Err("REDIS_URL is set, but this build has no Redis tier yet".to_string());
+        let (mut redis, mut shared_flags) = (None, None);
+        if let Some(url) = &config.redis_url {
+            // The error text is already redacted by cache-redis.
+            let tier = RedisTier::connect(url).await.map_err(|e| e.to_string())?;
+            let source = tier.flag_source(FLAG_HASH);
+            source
+                .attach(flags)
+                .await
+                .map_err(|e| format!("loading flags from Redis: {e}"))?;
+            builder = builder.remote(tier.clone());
+            (redis, shared_flags) = (Some(tier), Some(source));
         }
         let admin_token = match &config.admin_token {
             Some(token) => Arc::from(token.as_str()),
@@ -60,6 +78,8 @@ impl AppState {
             cache: builder.build(),
             metrics,
             admin_token,
+            redis,
+            shared_flags,
         })
     }
 }

@@ -1,97 +1,11 @@
 //! HTTP-level tests against a server started on a free loopback port with its own SQLite file.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+mod common;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use web_server::db::SeedSize;
-use web_server::{AppState, Config, router};
 
-const TOKEN: &str = "test-admin-token";
-
-struct Server {
-    base: String,
-    db_file: PathBuf,
-    client: reqwest::Client,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.db_file.display()));
-        }
-    }
-}
-
-async fn start(flags: Option<&str>) -> Server {
-    let db_file = std::env::temp_dir().join(format!(
-        "web-server-test-{}-{}.sqlite",
-        std::process::id(),
-        fastrand_suffix()
-    ));
-    let config = Config {
-        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-        redis_url: None,
-        database_url: format!("sqlite://{}?mode=rwc", db_file.display()),
-        cache_flags: flags.map(str::to_string),
-        admin_token: Some(TOKEN.to_string()),
-        warm: false,
-        local_bytes: web_server::config::DEFAULT_LOCAL_BYTES,
-    };
-    let seed = SeedSize {
-        chains: 4,
-        largest_chain: 60,
-        posts: 5,
-    };
-    let state = AppState::build(&config, seed).await.expect("server state");
-    let listener = tokio::net::TcpListener::bind(config.bind).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    Server {
-        base: format!("http://{addr}"),
-        db_file,
-        client: reqwest::Client::new(),
-    }
-}
-
-fn fastrand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
-
-impl Server {
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// The value of a Prometheus series on `/metrics` whose labels include all of `labels`.
-    async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        let text = self.get("/metrics").await.text().await.unwrap();
-        text.lines()
-            .filter(|l| l.starts_with(&format!("{name}{{")))
-            .filter(|l| {
-                labels
-                    .iter()
-                    .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
-            })
-            .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
-            .sum()
-    }
-
-    async fn loads(&self, cache: &str) -> f64 {
-        self.metric(
-            "cache_load_duration_seconds_count",
-            &[("cache_name", cache)],
-        )
-        .await
-    }
-}
+use common::{TOKEN, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chain_list_has_the_expected_shape_and_is_cached() {

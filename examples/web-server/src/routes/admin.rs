@@ -67,6 +67,18 @@ pub async fn set_flags(
     authorize(&app, &headers)?;
     let Json(update) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     Flags::parse(&update.spec).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    app.cache.flags().apply_live(&update.spec);
+    match &app.shared_flags {
+        // Every node (this one included) applies it from the Redis hash within a second.
+        Some(shared) => {
+            shared.publish(&update.spec).await.map_err(|error| {
+                tracing::error!(%error, "publishing flags to Redis");
+                ApiError::Internal
+            })?;
+            app.cache.flags().apply_live(&update.spec);
+        }
+        None => {
+            app.cache.flags().apply_live(&update.spec);
+        }
+    }
     Ok(Json(view(app.cache.flags())))
 }

@@ -5,6 +5,8 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 
+use cache_redis::BreakerState;
+
 use crate::app::AppState;
 use crate::error::ApiError;
 
@@ -25,10 +27,23 @@ pub async fn healthz(State(app): State<AppState>) -> Json<serde_json::Value> {
         Ok(_) => "up",
         Err(_) => "down",
     };
-    let redis = if app.cache.has_remote() {
-        "up"
-    } else {
-        "disabled"
+    let redis = match &app.redis {
+        None => serde_json::json!("disabled"),
+        Some(tier) => {
+            let health = tier.health();
+            serde_json::json!({
+                "state": match health.state {
+                    BreakerState::Up => "up",
+                    BreakerState::Degraded => "degraded",
+                    BreakerState::BreakerOpen => "breaker_open",
+                    BreakerState::Probing => "probing",
+                    _ => "unknown",
+                },
+                "backplane_connected": health.backplane_connected,
+                "queued_operations": health.queued_operations,
+                "maxmemory_policy_warning": health.maxmemory_policy_warning,
+            })
+        }
     };
     Json(serde_json::json!({ "status": "ok", "database": database, "redis": redis }))
 }

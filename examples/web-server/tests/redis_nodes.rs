@@ -1,0 +1,102 @@
+//! Two servers sharing one database and one Redis (spawned on a free loopback port), as two
+//! nodes behind a load balancer would: flags and invalidations travel between them.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use cache_redis::test_support::RedisServer;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use common::{TOKEN, start_with};
+
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !check().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "not within 2 s: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_values_flags_and_invalidations_through_redis() {
+    let redis = RedisServer::start();
+    let a = start_with(None, Some(redis.url()), None).await;
+    let b = start_with(None, Some(redis.url()), Some(a.db_file.clone())).await;
+
+    let health: Value = a.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["redis"]["state"], "up");
+    assert_eq!(health["redis"]["backplane_connected"], true);
+
+    // A value loaded by node a is a Redis hit on node b: one load in total.
+    assert_eq!(a.get("/chains/1/stores").await.status(), StatusCode::OK);
+    assert_eq!(b.get("/chains/1/stores").await.status(), StatusCode::OK);
+    assert_eq!(a.loads("chains").await + b.loads("chains").await, 1.0);
+    let remote_hits = b
+        .metric(
+            "cache_requests_total",
+            &[
+                ("cache_name", "chains"),
+                ("cache_tier", "remote"),
+                ("cache_result", "hit"),
+            ],
+        )
+        .await;
+    assert_eq!(remote_hits, 1.0);
+
+    // A like on node a evicts node b's cached post.
+    let before: Value = b.get("/posts/1").await.json().await.unwrap();
+    let liked = a
+        .client
+        .post(format!("{}/posts/1/like", a.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(liked.status(), StatusCode::OK);
+    let expected = before["likes"].as_i64().unwrap() + 1;
+    eventually("node b shows the new like count", async || {
+        let post: Value = b.get("/posts/1").await.json().await.unwrap();
+        post["likes"].as_i64() == Some(expected)
+    })
+    .await;
+
+    // A flag changed through node a's admin API switches node b too.
+    let put = a
+        .client
+        .put(format!("{}/admin/flags", a.base))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({ "spec": "chains=off" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::OK);
+    eventually("node b sees chains=off", async || {
+        let flags: Value = b
+            .client
+            .get(format!("{}/admin/flags", b.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        flags["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "chains" && f["mode"] == "off")
+    })
+    .await;
+    let bypass = [("cache_name", "chains"), ("cache_result", "bypass")];
+    let before = b.metric("cache_requests_total", &bypass).await;
+    let _ = b.get("/chains/1/stores").await.bytes().await;
+    assert_eq!(
+        b.metric("cache_requests_total", &bypass).await - before,
+        1.0
+    );
+}
