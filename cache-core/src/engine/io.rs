@@ -58,9 +58,13 @@ impl Cache {
     pub(crate) fn read_upper<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Upper<T> {
         let (stats, metrics) = (&self.inner.stats, &self.inner.metrics);
         let name = key.cache_name();
+        // Looked up once: outside a scope (the common case for background work) the request
+        // tier costs one thread-local probe and nothing else.
+        let mut in_request_scope = false;
         if opts.tiers.contains(Tiers::REQUEST)
             && let Some(in_scope) = request::get(self.inner.id, key)
         {
+            in_request_scope = true;
             if let Some(value) = in_scope.as_ref().and_then(|s| s.downcast_ref::<T>()) {
                 stats.hit(TierName::Request);
                 metrics.request(name, Some(TierName::Request), Lookup::Hit);
@@ -86,14 +90,16 @@ impl Cache {
             Freshness::Fresh => {
                 stats.hit(TierName::Local);
                 metrics.request(name, Some(TierName::Local), Lookup::Hit);
-                self.backfill_request(key, opts, &entry.value);
+                if in_request_scope {
+                    request::insert(self.inner.id, key, Arc::clone(&entry.value));
+                }
                 Upper::Hit(value.clone())
             }
             Freshness::Expired => local_miss(),
             state => Upper::Refresh(
                 Found {
                     value: value.clone(),
-                    shared: entry.value,
+                    shared: Arc::clone(&entry.value),
                     meta: entry.meta,
                     encoded_len: entry.encoded_len as usize,
                 },

@@ -191,6 +191,10 @@ impl Flags {
     /// The mode that applies to cache `name`.
     pub fn mode(&self, name: &str) -> FlagMode {
         let table = self.table.load();
+        if table.merged.is_empty() {
+            // The common case in production: no per-cache entries, so no hashing at all.
+            return table.global.unwrap_or(FlagMode::On);
+        }
         table
             .merged
             .get(name)

@@ -17,7 +17,6 @@ use crate::{CacheKey, clock};
 const ENTRY_OVERHEAD: u32 = 96;
 
 /// One decoded value with its lifetimes.
-#[derive(Clone)]
 pub(crate) struct LocalEntry {
     pub(crate) value: SharedValue,
     pub(crate) meta: EntryMeta,
@@ -53,7 +52,10 @@ impl LocalEntry {
 /// ```
 #[derive(Clone)]
 pub struct LocalTier {
-    cache: moka::sync::Cache<CacheKey, LocalEntry>,
+    /// Entries behind one `Arc` so a hit costs a single reference-count bump; a fast
+    /// non-cryptographic hasher, since keys come from the application, not from attackers
+    /// choosing collisions (moka's buckets are still per-process randomly seeded).
+    cache: moka::sync::Cache<CacheKey, Arc<LocalEntry>, foldhash::fast::RandomState>,
     max_bytes: u64,
 }
 
@@ -72,7 +74,7 @@ impl LocalTier {
     pub fn new(max_bytes: u64) -> LocalTier {
         let cache = moka::sync::Cache::builder()
             .max_capacity(max_bytes)
-            .weigher(|key: &CacheKey, entry: &LocalEntry| {
+            .weigher(|key: &CacheKey, entry: &Arc<LocalEntry>| {
                 let key_len = u32::try_from(key.as_str().len()).unwrap_or(u32::MAX);
                 entry
                     .encoded_len
@@ -81,7 +83,7 @@ impl LocalTier {
             })
             .expire_after(UntilStale)
             .support_invalidation_closures()
-            .build();
+            .build_with_hasher(foldhash::fast::RandomState::default());
         LocalTier { cache, max_bytes }
     }
 
@@ -105,12 +107,12 @@ impl LocalTier {
         self.cache.run_pending_tasks();
     }
 
-    pub(crate) fn get(&self, key: &CacheKey) -> Option<LocalEntry> {
+    pub(crate) fn get(&self, key: &CacheKey) -> Option<Arc<LocalEntry>> {
         self.cache.get(key)
     }
 
     pub(crate) fn insert(&self, key: CacheKey, entry: LocalEntry) {
-        self.cache.insert(key, entry);
+        self.cache.insert(key, Arc::new(entry));
     }
 
     pub(crate) fn invalidate(&self, key: &str) {
@@ -142,11 +144,11 @@ impl UntilStale {
     }
 }
 
-impl Expiry<CacheKey, LocalEntry> for UntilStale {
+impl Expiry<CacheKey, Arc<LocalEntry>> for UntilStale {
     fn expire_after_create(
         &self,
         _: &CacheKey,
-        entry: &LocalEntry,
+        entry: &Arc<LocalEntry>,
         _: Instant,
     ) -> Option<Duration> {
         UntilStale::remaining(entry)
@@ -155,7 +157,7 @@ impl Expiry<CacheKey, LocalEntry> for UntilStale {
     fn expire_after_update(
         &self,
         _: &CacheKey,
-        entry: &LocalEntry,
+        entry: &Arc<LocalEntry>,
         _: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
