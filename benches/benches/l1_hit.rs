@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cache_core::{Cache, CacheKey, Options};
+use cache_core::{Cache, CacheKey, Options, cached};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
@@ -18,6 +18,20 @@ fn small() -> Small {
         name: "Store 42".into(),
         city: "Seoul".into(),
     }
+}
+
+/// The same lookup through `#[cached]` (global cache, key built per call from the argument).
+#[cached(name = "bench_async", ttl = "1h", early_refresh = false)]
+async fn cached_small_async(id: i64) -> Small {
+    let _ = id;
+    small()
+}
+
+/// The sync flavour: `Cache::get_or_load_sync` over the request and local tiers.
+#[cached(name = "bench_sync", ttl = "1h", early_refresh = false)]
+fn cached_small_sync(id: i64) -> Small {
+    let _ = id;
+    small()
 }
 
 fn l1_hit(c: &mut Criterion) {
@@ -46,6 +60,12 @@ fn l1_hit(c: &mut Criterion) {
     group.bench_function("raw_moka_sync_get_clone", |b| {
         b.iter(|| moka.get(&42).map(|v| Small::clone(&v)))
     });
+    rt.block_on(cached_small_async(42));
+    group.bench_function("cached_macro_async_fn", |b| {
+        b.to_async(&rt).iter(|| cached_small_async(42))
+    });
+    cached_small_sync(42);
+    group.bench_function("cached_macro_sync_fn", |b| b.iter(|| cached_small_sync(42)));
     group.finish();
 }
 

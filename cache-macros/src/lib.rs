@@ -1,6 +1,118 @@
-//! Procedural macros for `cache-core`.
+//! Procedural macros for `cache-core`: [`macro@cached`] and [`derive@CacheKey`].
 //!
-//! `#[cached]` and `#[derive(CacheKey)]` arrive with their own issue; until then this crate is
-//! intentionally empty so the workspace layout is fixed from the start.
+//! Use them through `cache_core` (feature `macros`, on by default), which re-exports both:
+//! `use cache_core::{cached, CacheKey};`. Generated code refers only to
+//! `::cache_core::__private`, so user imports cannot break it; `crate = path` points it at a
+//! renamed dependency.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+mod cached;
+mod derive_key;
+
+use proc_macro::TokenStream;
+
+/// Caches a function's result in the tiers of a `cache_core::Cache`.
+///
+/// ```
+/// use cache_core::cached;
+/// # #[derive(Clone)] struct Db;
+/// # impl Db { async fn query(&self, _id: i64) -> Result<String, String> { Ok("Ada".into()) } }
+///
+/// #[cached(key = format!("user:{id}"), ttl = "10m", stale = "1h", name = "users")]
+/// async fn user_name(#[cache(skip)] db: &Db, id: i64) -> Result<String, String> {
+///     db.query(id).await
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(user_name(&Db, 7).await.as_deref(), Ok("Ada"));
+/// assert_eq!(user_name_cache_key(&7).as_str(), "users:user%3A7");
+/// user_name_invalidate(&7).await; // the next call loads again
+/// # }
+/// ```
+///
+/// # Arguments
+///
+/// | argument | meaning | default |
+/// | --- | --- | --- |
+/// | `key = <expr>` | the key parts, computed from the arguments (`format!("user:{id}")`, `(tenant, id)`, `store.cache_key()`); must be a `KeyPart` | every argument not `#[cache(skip)]`, as a tuple |
+/// | `ttl = "10m"` | fresh lifetime: a humantime string (checked at compile time) or a `Duration` expression | the cache's default TTL |
+/// | `stale = "1h"` | how long a stale value may be served while one caller refreshes | none |
+/// | `jitter = 0.1` | random TTL spread (fraction) | `0.1` |
+/// | `early_refresh = bool` | probabilistic early refresh (XFetch) | `true` |
+/// | `tags = [expr, …]` | tags for `Cache::invalidate_tag`; may use the arguments | none |
+/// | `soft_timeout = "200ms"`, `hard_timeout = "2s"` | see `Options::soft_timeout` / `hard_timeout` | none |
+/// | `name = "users"` | cache name: first part of every key, metric label, flag name | `module_path!()::fn_name` |
+/// | `flag = "users"` | feature-flag name | `name` |
+/// | `tiers = "request, local, redis"` | the tiers to use (checked at compile time) | all (`request, local` for sync fns) |
+/// | `version = 3` | schema version written into the key (`name@3:…`) | `0` |
+/// | `cache = <expr>` | the `Cache` to use (`&Cache`, `Cache`, `LazyLock<Cache>`, `Arc<Cache>`…) | `cache_core::global()` |
+/// | `crate = path` | where `cache_core` is | `::cache_core` |
+/// | `cache_none = true` | also cache `None` of an `Option` function | `false` |
+/// | `companions = bool` | generate `<fn>_cache_key` and `<fn>_invalidate` | see below |
+///
+/// Mark parameters that do not change the result (database handles, clients) with
+/// `#[cache(skip)]`. With `key = …`, **every other argument must appear in the key**
+/// (`self` included; `{name}` placeholders in `format!`-style strings count): forgetting one
+/// would serve one caller's value to another, so it is a compile error.
+///
+/// # Behaviour
+///
+/// * `async fn` goes through `Cache::get_or_load` (the loader may borrow arguments); a sync fn
+///   through `Cache::get_or_load_sync` over the request and local tiers (asking a sync fn for
+///   `redis` is a compile error: it would need async I/O).
+/// * `Result<T, E>`: only `Ok` is cached; `E` must be `Clone + Send + Sync + 'static` because one
+///   load's error is handed to every caller waiting for it (wrap it in `Arc` otherwise).
+///   `Option<T>`: only `Some` is cached unless `cache_none = true`. Any other `T` is cached.
+/// * Generic functions get `std::any::type_name` of each type parameter (and each const
+///   parameter's value) in the key; methods with a receiver and a default `name` also get
+///   `type_name::<Self>()`, so same-named methods of two types never share entries.
+/// * Options that do not use the arguments are built once (a `static LazyLock`).
+///
+/// # Companions
+///
+/// Next to `fn load(...)` the macro generates `fn load_cache_key(...) -> CacheKey` (the key
+/// for the same arguments, skipped ones left out, each taken by reference) and
+/// `async fn load_invalidate(...)` (removes that key from every tier). The function itself
+/// calls `load_cache_key`, so the key is computed in one place. For methods these are
+/// associated functions of the same impl (`Self::load_cache_key(&self, &id)`).
+///
+/// A trait impl cannot gain items, and an attribute cannot see whether it is inside one, so:
+/// methods with a receiver get companions only when they have a visibility (`pub`,
+/// `pub(crate)`; trait impl methods never do), and functions without a receiver always get them
+/// (as free functions, or as `Self::…` when their signature or body mentions `Self`).
+/// `companions = true | false` overrides this, e.g. for a private inherent method or an
+/// associated function in a trait impl. Without companions the key is computed inline.
+///
+/// # Parameter patterns
+///
+/// A parameter written as a pattern (`(a, b): (i32, i32)`) is renamed `__cached_arg<N>` in the
+/// emitted signature and destructured at the start of the body.
+#[proc_macro_attribute]
+pub fn cached(args: TokenStream, item: TokenStream) -> TokenStream {
+    cached::expand(args.into(), item.into()).into()
+}
+
+/// Makes a record usable as a cache key, Rails style.
+///
+/// ```
+/// use cache_core::{CacheKey, Micros};
+///
+/// #[derive(CacheKey)]
+/// #[cache_key(prefix = "store", id = id, version = updated_at)]
+/// struct Store { id: i64, updated_at: Micros, name: String }
+///
+/// let store = Store { id: 42, updated_at: Micros(1_732_700_000_123_456), name: "Main".into() };
+/// assert_eq!(store.cache_key().as_str(), "store/42-1732700000123456");
+/// ```
+///
+/// `#[cache_key(prefix = "…", id = field, version = field, crate = path)]`: `prefix` and `id`
+/// are required. The derive implements `KeyPart` (writing the id, then the version in
+/// microseconds) and an inherent `fn cache_key(&self) -> CacheKey`: `prefix/<id>-<µs>` via
+/// `CacheKey::versioned` when `version` is given (any `VersionStamp`: `SystemTime`, `Micros`,
+/// chrono's `DateTime` with cache-core's `chrono` feature), else `prefix:<id>` via
+/// `CacheKey::new`. Tuple structs name fields by index (`id = 0`).
+#[proc_macro_derive(CacheKey, attributes(cache_key))]
+pub fn derive_cache_key(input: TokenStream) -> TokenStream {
+    derive_key::expand(input.into()).into()
+}
