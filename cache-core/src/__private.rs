@@ -15,6 +15,7 @@ pub use std::sync::LazyLock;
 
 pub use crate::{
     Cache, CacheKey, Cacheable, KeyPart, KeyWriter, Options, Tiers, VersionStamp, global,
+    global::global_ref,
 };
 
 /// The error of a `Result`-returning `#[cached]` function. The engine hands one load's outcome
@@ -164,13 +165,4 @@ where
 #[inline(always)]
 pub fn tag<S: AsRef<str> + ?Sized>(tag: &S) -> &str {
     tag.as_ref()
-}
-
-/// A key nested in another key (`#[cached(key = store.cache_key())]`): written as its text, so
-/// the function's own name still comes first. (Belongs in `key/part.rs`; lives here until the
-/// key module takes it.)
-impl KeyPart for CacheKey {
-    fn write_key(&self, out: &mut KeyWriter<'_>) {
-        out.str(self.as_str());
-    }
 }

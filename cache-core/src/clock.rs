@@ -28,7 +28,10 @@ mod tests {
     #[test]
     fn the_coarse_clock_tracks_the_precise_one_within_a_few_ticks() {
         let (coarse, precise) = (super::now_ms(), super::precise_now_ms());
-        assert!(coarse.abs_diff(precise) <= 20, "coarse {coarse} vs precise {precise}");
+        assert!(
+            coarse.abs_diff(precise) <= 20,
+            "coarse {coarse} vs precise {precise}"
+        );
     }
 }
 

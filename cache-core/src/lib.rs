@@ -37,7 +37,7 @@ pub mod codec;
 mod engine;
 mod error;
 pub mod flags;
-mod global;
+pub(crate) mod global;
 pub mod key;
 pub mod metrics;
 mod options;

@@ -58,8 +58,9 @@ pub const MAX_KEY_LEN: usize = 250;
 pub struct CacheKey(Arc<Inner>);
 
 struct Inner {
-    /// The full, unshortened text.
-    full: Box<str>,
+    /// The full, unshortened text (a `String`, not a boxed `str`, so building a key never
+    /// reallocates just to drop spare capacity).
+    full: String,
     /// The shortened text, when `full` is longer than [`MAX_KEY_LEN`].
     short: Option<Box<str>>,
     /// The unescaped name, when it differs from its escaped form in `full`.
@@ -95,9 +96,12 @@ impl CacheKey {
         schema_version: u32,
         parts: &(impl KeyPart + ?Sized),
     ) -> CacheKey {
-        let mut tail = String::from(":");
-        KeyWriter::write_group(&mut tail, parts);
-        Self::build(cache_name, schema_version, &tail)
+        // One buffer for the whole text: this runs on every call of a cached function.
+        let mut full = String::with_capacity(cache_name.len() + 40);
+        let (name_end, tail_start) = write_head(&mut full, cache_name, schema_version);
+        full.push(':');
+        KeyWriter::write_group(&mut full, parts);
+        Self::finish(cache_name, schema_version, full, name_end, tail_start)
     }
 
     /// The same key with `@schema_version` after the name (or none, for 0);
@@ -208,23 +212,39 @@ impl CacheKey {
     /// Builds `escape(name)[@N]` + `tail` and shortens it when too long.
     fn build(name: &str, schema_version: u32, tail: &str) -> CacheKey {
         let mut full = String::with_capacity(name.len() + tail.len() + 11);
-        escape_into(&mut full, name);
-        let name_end = full.len();
-        if schema_version != 0 {
-            let _ = write!(full, "@{schema_version}");
-        }
-        let tail_start = full.len();
+        let (name_end, tail_start) = write_head(&mut full, name, schema_version);
         full.push_str(tail);
+        Self::finish(name, schema_version, full, name_end, tail_start)
+    }
+
+    /// Shortens `full` when too long and wraps it up.
+    fn finish(
+        name: &str,
+        schema_version: u32,
+        full: String,
+        name_end: usize,
+        tail_start: usize,
+    ) -> CacheKey {
         let short = (full.len() > MAX_KEY_LEN).then(|| shorten(&full, MAX_KEY_LEN));
         CacheKey(Arc::new(Inner {
             name: (name_end != name.len()).then(|| name.into()),
-            full: full.into_boxed_str(),
+            full,
             short,
             name_end,
             tail_start,
             schema_version,
         }))
     }
+}
+
+/// Writes `escape(name)[@N]`; returns where the name ends and where the tail starts.
+fn write_head(full: &mut String, name: &str, schema_version: u32) -> (usize, usize) {
+    escape_into(full, name);
+    let name_end = full.len();
+    if schema_version != 0 {
+        let _ = write!(full, "@{schema_version}");
+    }
+    (name_end, full.len())
 }
 
 impl PartialEq for CacheKey {

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use super::KeyWriter;
 use super::stamp::system_time_micros;
 
-/// A value that can be written into a [`CacheKey`](crate::CacheKey).
+/// A value that can be written into a [`CacheKey`](struct@crate::CacheKey).
 ///
 /// Implementations call the methods of [`KeyWriter`], which insert every
 /// separator themselves; for a given type, equal values give equal keys and
@@ -243,5 +243,13 @@ impl KeyPart for chrono::NaiveDateTime {
 impl KeyPart for chrono::NaiveDate {
     fn write_key(&self, out: &mut KeyWriter<'_>) {
         out.display_leaf(self.format("%Y-%m-%d"));
+    }
+}
+
+/// A key nested in another key (`#[cached(key = store.cache_key())]`): written as its text, so
+/// the outer cache's name still comes first.
+impl KeyPart for crate::CacheKey {
+    fn write_key(&self, out: &mut KeyWriter<'_>) {
+        out.str(self.as_str());
     }
 }

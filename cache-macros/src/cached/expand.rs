@@ -164,7 +164,7 @@ fn emitted_fn(plan: &Plan) -> TokenStream {
 pub(super) fn cache_ref(plan: &Plan, moves: bool) -> TokenStream {
     let p = p(plan);
     match &plan.cache {
-        CacheSource::Global => quote!(&#p::global()),
+        CacheSource::Global => quote!(&#p::global_ref()),
         CacheSource::Owned(e) if moves => quote_spanned!(e.span()=> &#p::owned_cache(&(#e))),
         CacheSource::Borrowed(e) | CacheSource::Owned(e) => quote_spanned!(e.span()=> &(#e)),
     }
