@@ -57,6 +57,37 @@ pub fn key_part<T: KeyArg>(part: &T) -> &dyn KeyPart {
     part
 }
 
+/// Wraps the value of `key = …` so method resolution can pick how to turn it into a key.
+pub struct KeyProbe<'a, T: ?Sized>(pub &'a T);
+
+/// `key = <a CacheKey>` (e.g. `CacheKey::collection(..)` or `store.cache_key()`): used as it is,
+/// so versioned and collection keys keep their Rails-style text. Found before
+/// [`KeyFromParts`] because it needs no auto-reference.
+pub trait KeyIsCacheKey {
+    /// The key, tagged with the function's schema version.
+    fn into_cache_key(&self, name: &str, version: u32) -> CacheKey;
+}
+
+impl KeyIsCacheKey for KeyProbe<'_, CacheKey> {
+    #[inline]
+    fn into_cache_key(&self, _name: &str, version: u32) -> CacheKey {
+        self.0.clone().with_schema_version(version)
+    }
+}
+
+/// `key = <any KeyPart>`: the parts of a key named after the function.
+pub trait KeyFromParts {
+    /// `name[@version]:parts`.
+    fn into_cache_key(&self, name: &str, version: u32) -> CacheKey;
+}
+
+impl<T: KeyArg> KeyFromParts for &KeyProbe<'_, T> {
+    #[inline]
+    fn into_cache_key(&self, name: &str, version: u32) -> CacheKey {
+        CacheKey::with_schema(name, version, &(key_part(self.0),))
+    }
+}
+
 /// An owned handle to the cache named by `cache = …`, for expressions that borrow arguments.
 #[inline(always)]
 pub fn owned_cache(cache: &Cache) -> Cache {

@@ -269,3 +269,21 @@ fn generated_futures_are_send_when_their_inputs_are() {
     assert_send(user(&db, "acme", 1));
     assert_send(square(2));
 }
+
+#[tokio::test]
+async fn a_key_expression_that_is_a_cache_key_is_used_as_it_is() {
+    use cache_core::{CacheKey, Micros};
+
+    #[cache_core::cached(name = "chains", key = CacheKey::collection("chains", &chain_id, 800, Micros(*max)), cache = CACHE.clone())]
+    async fn chain_list(chain_id: i64, max: i64) -> Result<String, String> {
+        Ok(format!("{chain_id}@{max}"))
+    }
+
+    static CACHE: std::sync::LazyLock<cache_core::Cache> =
+        std::sync::LazyLock::new(|| cache_core::Cache::builder().build());
+    assert_eq!(chain_list(7, 5).await.as_deref(), Ok("7@5"));
+    let key = chain_list_cache_key(&7, &5);
+    assert!(key.as_str().starts_with("chains/query-"), "{key}");
+    assert!(key.as_str().ends_with("-800-5"), "{key}");
+    assert_eq!(CACHE.get::<String>(&key).await.as_deref(), Some("7@5"));
+}

@@ -217,6 +217,15 @@ pub(super) fn key_value(plan: &Plan, self_part: TokenStream) -> TokenStream {
         }
     }
     let (name, version) = (&plan.name, plan.version);
+    if let (Some(key), [_only]) = (&plan.key, parts.as_slice()) {
+        // A `key = …` that is already a `CacheKey` is used as it is; anything else becomes the
+        // parts of a key named after the function.
+        return quote_spanned!(key.span()=> {
+            #[allow(unused_imports)]
+            use #p::{KeyFromParts as _, KeyIsCacheKey as _};
+            (&#p::KeyProbe(&(#key))).into_cache_key(#name, #version)
+        });
+    }
     let tuple = tuple(&parts);
     quote!(#p::CacheKey::with_schema(#name, #version, &#tuple))
 }

@@ -1,11 +1,9 @@
-//! The cached computations. Each is one `Cache` call around a real query; the key says exactly
-//! what the value depends on.
-
-use std::sync::LazyLock;
-use std::time::Duration;
+//! The cached computations: each is a plain async function over a real query with one
+//! `#[cached]` attribute, whose key says exactly what the value depends on. The macro refuses to
+//! compile if an argument that can change the result is missing from the key.
 
 use bytes::Bytes;
-use cache_core::{CacheKey, Micros, Options, Tiers};
+use cache_core::{CacheKey, Micros, cached};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
@@ -16,25 +14,16 @@ use crate::models::{ChainVersion, PostJson, StoreJson};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JsonBody(pub Bytes);
 
-static CHAIN_LIST: LazyLock<Options> = LazyLock::new(|| {
-    Options::new()
-        .ttl(Duration::from_secs(600))
-        .stale(Duration::from_secs(3600))
-        .flag("chains")
-});
-static STORE: LazyLock<Options> =
-    LazyLock::new(|| Options::new().ttl(Duration::from_secs(3600)).flag("stores"));
-static CHAIN_NAME: LazyLock<Options> =
-    LazyLock::new(|| Options::new().ttl(Duration::from_secs(3600)).flag("chains"));
-static POST: LazyLock<Options> =
-    LazyLock::new(|| Options::new().ttl(Duration::from_secs(60)).flag("posts"));
-/// User-specific: kept out of the shared Redis tier.
-static RECOMMENDATIONS: LazyLock<Options> = LazyLock::new(|| {
-    Options::new()
-        .ttl(Duration::from_secs(300))
-        .tiers(Tiers::REQUEST | Tiers::LOCAL)
-        .flag("recommendations")
-});
+/// A store at one version: its key is `store/<id>-<updated_at µs>` (Rails'
+/// `cache_key_with_version`), so a PATCH, which moves `updated_at`, makes a new key.
+#[derive(Debug, Clone, Copy, cache_core::CacheKey)]
+#[cache_key(prefix = "store", id = id, version = updated_at)]
+pub struct StoreVersion {
+    /// The store.
+    pub id: i64,
+    /// Its `updated_at`, in µs since the epoch.
+    pub updated_at: Micros,
+}
 
 /// `chains/query-<digest>-<count>-<max updated_at>`: any store change makes a new key, so the
 /// list never needs explicit invalidation (seed 002).
@@ -47,77 +36,61 @@ pub fn chain_list_key(chain_id: i64, version: ChainVersion) -> CacheKey {
     )
 }
 
-/// The chain's store list as finished JSON.
+/// The chain's store list as finished JSON (seed 002 caches plain JSON, not query objects).
+#[cached(
+    name = "chains",
+    key = chain_list_key(*chain_id, *version),
+    ttl = "10m",
+    stale = "1h",
+    cache = app.cache,
+)]
 pub async fn chain_stores(
-    app: &AppState,
-    key: &CacheKey,
+    #[cache(skip)] app: &AppState,
     chain_id: i64,
+    version: ChainVersion,
 ) -> Result<JsonBody, ApiError> {
-    app.cache
-        .get_or_load(key, &CHAIN_LIST, || async {
-            let stores = app.db.chain_stores(chain_id).await?;
-            let body = serde_json::json!({ "chain_id": chain_id, "count": stores.len(), "stores": stores });
-            let bytes = serde_json::to_vec(&body).map_err(|_| ApiError::Internal)?;
-            Ok(JsonBody(Bytes::from(bytes)))
-        })
-        .await
+    let stores = app.db.chain_stores(chain_id).await?;
+    let body = serde_json::json!({ "chain_id": chain_id, "count": stores.len(), "stores": stores });
+    let bytes = serde_json::to_vec(&body).map_err(|_| ApiError::Internal)?;
+    Ok(JsonBody(Bytes::from(bytes)))
 }
 
-/// `store/<id>-<updated_at>`: a PATCH moves `updated_at`, so readers get a new key.
-pub fn store_key(id: i64, updated_at: i64) -> CacheKey {
-    CacheKey::versioned("store", &id, Micros(updated_at))
-}
-
-/// One store, by its versioned key.
+/// One store at one version.
+#[cached(name = "stores", key = store.cache_key(), ttl = "1h", cache = app.cache)]
 pub async fn store(
-    app: &AppState,
-    id: i64,
-    updated_at: i64,
+    #[cache(skip)] app: &AppState,
+    store: StoreVersion,
 ) -> Result<Option<StoreJson>, ApiError> {
-    app.cache
-        .get_or_load(&store_key(id, updated_at), &STORE, || async {
-            Ok(app.db.store(id).await?)
-        })
-        .await
+    Ok(app.db.store(store.id).await?)
 }
 
 /// A chain's display name (asked for repeatedly within one request: the request tier answers).
-pub async fn chain_name(app: &AppState, chain_id: i64) -> Result<String, ApiError> {
-    app.cache
-        .get_or_load(
-            &CacheKey::new("chain_name", &chain_id),
-            &CHAIN_NAME,
-            || async {
-                app.db
-                    .chain_name(chain_id)
-                    .await?
-                    .ok_or(ApiError::NotFound("chain"))
-            },
-        )
-        .await
+#[cached(name = "chain_name", flag = "chains", ttl = "1h", cache = app.cache)]
+pub async fn chain_name(#[cache(skip)] app: &AppState, chain_id: i64) -> Result<String, ApiError> {
+    app.db
+        .chain_name(chain_id)
+        .await?
+        .ok_or(ApiError::NotFound("chain"))
 }
 
-/// The cache key of a post.
-pub fn post_key(id: i64) -> CacheKey {
-    CacheKey::new("posts", &id)
+/// One post with its like count; invalidated when liked (see `post_cache_key`).
+#[cached(name = "posts", ttl = "60s", cache = app.cache)]
+pub async fn post(#[cache(skip)] app: &AppState, id: i64) -> Result<Option<PostJson>, ApiError> {
+    Ok(app.db.post(id).await?)
 }
 
-/// One post with its like count.
-pub async fn post(app: &AppState, id: i64) -> Result<Option<PostJson>, ApiError> {
-    app.cache
-        .get_or_load(&post_key(id), &POST, || async {
-            Ok(app.db.post(id).await?)
-        })
-        .await
-}
-
-/// A user's recommendations: the user id is in the key (seed 004: user-specific data in keys).
-pub async fn recommendations(app: &AppState, user_id: i64) -> Result<Vec<StoreJson>, ApiError> {
-    app.cache
-        .get_or_load(
-            &CacheKey::new("recommendations", &user_id),
-            &RECOMMENDATIONS,
-            || async { Ok(app.db.recommendations(user_id).await?) },
-        )
-        .await
+/// A user's recommendations. The user id is the key (seed 004: user-specific data in keys), and
+/// they stay out of the shared Redis tier.
+#[cached(
+    name = "recommendations",
+    key = user_id,
+    tiers = "request, local",
+    ttl = "5m",
+    cache = app.cache,
+)]
+pub async fn recommendations(
+    #[cache(skip)] app: &AppState,
+    user_id: i64,
+) -> Result<Vec<StoreJson>, ApiError> {
+    Ok(app.db.recommendations(user_id).await?)
 }

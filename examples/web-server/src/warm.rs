@@ -20,8 +20,7 @@ pub async fn warm(app: &AppState) -> Result<usize, String> {
             .await
             .map_err(|e| e.to_string())?
         {
-            let key = cached::chain_list_key(*chain_id, version);
-            cached::chain_stores(app, &key, *chain_id)
+            cached::chain_stores(app, *chain_id, version)
                 .await
                 .map_err(|e| e.to_string())?;
         }

@@ -36,7 +36,7 @@ pub async fn stores(
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
     }
-    let body = cached::chain_stores(&app, &key, chain_id).await?;
+    let body = cached::chain_stores(&app, chain_id, version).await?;
     Ok((
         [
             (

@@ -32,6 +32,6 @@ pub async fn like(
     if !app.db.add_likes(id, 1).await? {
         return Err(ApiError::NotFound("post"));
     }
-    app.cache.invalidate(&cached::post_key(id)).await;
+    app.cache.invalidate(&cached::post_cache_key(&id)).await;
     Ok(Json(serde_json::json!({ "post_id": id, "liked": true })))
 }

@@ -29,7 +29,11 @@ async fn load(app: &AppState, id: i64) -> Result<StoreJson, ApiError> {
         .store_version(id)
         .await?
         .ok_or(ApiError::NotFound("store"))?;
-    cached::store(app, id, updated_at)
+    let version = cached::StoreVersion {
+        id,
+        updated_at: cache_core::Micros(updated_at),
+    };
+    cached::store(app, version)
         .await?
         .ok_or(ApiError::NotFound("store"))
 }
