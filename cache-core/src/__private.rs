@@ -65,12 +65,12 @@ pub struct KeyProbe<'a, T: ?Sized>(pub &'a T);
 /// [`KeyFromParts`] because it needs no auto-reference.
 pub trait KeyIsCacheKey {
     /// The key, tagged with the function's schema version.
-    fn into_cache_key(&self, name: &str, version: u32) -> CacheKey;
+    fn cache_key_for(&self, name: &str, version: u32) -> CacheKey;
 }
 
 impl KeyIsCacheKey for KeyProbe<'_, CacheKey> {
     #[inline]
-    fn into_cache_key(&self, _name: &str, version: u32) -> CacheKey {
+    fn cache_key_for(&self, _name: &str, version: u32) -> CacheKey {
         self.0.clone().with_schema_version(version)
     }
 }
@@ -78,12 +78,12 @@ impl KeyIsCacheKey for KeyProbe<'_, CacheKey> {
 /// `key = <any KeyPart>`: the parts of a key named after the function.
 pub trait KeyFromParts {
     /// `name[@version]:parts`.
-    fn into_cache_key(&self, name: &str, version: u32) -> CacheKey;
+    fn cache_key_for(&self, name: &str, version: u32) -> CacheKey;
 }
 
 impl<T: KeyArg> KeyFromParts for &KeyProbe<'_, T> {
     #[inline]
-    fn into_cache_key(&self, name: &str, version: u32) -> CacheKey {
+    fn cache_key_for(&self, name: &str, version: u32) -> CacheKey {
         CacheKey::with_schema(name, version, &(key_part(self.0),))
     }
 }

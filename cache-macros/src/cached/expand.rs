@@ -223,7 +223,7 @@ pub(super) fn key_value(plan: &Plan, self_part: TokenStream) -> TokenStream {
         return quote_spanned!(key.span()=> {
             #[allow(unused_imports)]
             use #p::{KeyFromParts as _, KeyIsCacheKey as _};
-            (&#p::KeyProbe(&(#key))).into_cache_key(#name, #version)
+            (&#p::KeyProbe(&(#key))).cache_key_for(#name, #version)
         });
     }
     let tuple = tuple(&parts);
