@@ -23,17 +23,6 @@ pub(crate) fn precise_now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_coarse_clock_tracks_the_precise_one_within_a_few_ticks() {
-        let (coarse, precise) = (super::now_ms(), super::precise_now_ms());
-        assert!(
-            coarse.abs_diff(precise) <= 20,
-            "coarse {coarse} vs precise {precise}"
-        );
-    }
-}
 
 /// `Duration` → whole milliseconds, saturating.
 pub(crate) fn millis(d: Duration) -> u64 {
@@ -46,4 +35,16 @@ pub(crate) fn until(deadline_ms: u64, now_ms: u64) -> Option<Duration> {
         .checked_sub(now_ms)
         .filter(|ms| *ms > 0)
         .map(Duration::from_millis)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_coarse_clock_tracks_the_precise_one_within_a_few_ticks() {
+        let (coarse, precise) = (super::now_ms(), super::precise_now_ms());
+        assert!(
+            coarse.abs_diff(precise) <= 20,
+            "coarse {coarse} vs precise {precise}"
+        );
+    }
 }

@@ -1,5 +1,5 @@
-//! The contract of a shared tier. `cache-redis` implements it for Redis; [`MemoryRemote`]
-//! (crate::tier::memory::MemoryRemote) implements it in-process.
+//! The contract of a shared tier. `cache-redis` implements it for Redis;
+//! [`MemoryRemote`](crate::tier::memory::MemoryRemote) implements it in-process.
 //!
 //! A remote tier moves envelope bytes (see [`codec`](crate::codec)); it never sees typed values.
 //! Keys arrive already namespaced. Every call may fail: the engine counts a failure as a miss
