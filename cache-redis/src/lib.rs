@@ -49,6 +49,8 @@
 //! * **Faults**: a circuit breaker ([`Health`]) fails fast while Redis is down; writes and
 //!   invalidations that fail meanwhile are queued (bounded, newest per key wins) and replayed
 //!   and re-announced once Redis answers again.
+//! * **Write-back** ([`write_back`]): counters and last-writer-wins fields buffered in Redis and
+//!   flushed to a database in batches that are claimed atomically and delivered idempotently.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -66,6 +68,7 @@ mod recovery;
 pub mod tags;
 mod tier;
 mod url;
+pub mod write_back;
 
 #[cfg(feature = "test-support")]
 pub mod test_support;
@@ -75,3 +78,4 @@ pub use error::Error;
 pub use health::{BreakerState, Health, RedisStats};
 pub use tier::RedisTier;
 pub use url::RedisUrl;
+pub use write_back::WriteBack;

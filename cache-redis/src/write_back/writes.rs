@@ -1,0 +1,139 @@
+//! Writing changes and reading what is pending.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use redis::{FromRedisValue, ScriptInvocation};
+
+use super::WriteBack;
+use super::batch::Changes;
+use super::keys::random_id;
+use super::scripts::{PENDING, WRITE};
+use crate::error::Error;
+use crate::tier::millis;
+
+impl WriteBack {
+    /// Adds `delta` to `field` of `entity` (`HINCRBY` and mark dirty, one script). Returns the
+    /// entity's pending delta for `field` not yet claimed by a flusher.
+    ///
+    /// `Ok` means Redis holds the change; it reaches the sink with a later batch unless Redis
+    /// loses it first (see [`generation`](WriteBack::generation)). On
+    /// `Err(Error::Timeout(_))` the change may or may not have been applied; other errors
+    /// (breaker open, connection refused, error reply) mean it was not.
+    ///
+    /// ```no_run
+    /// # async fn run(likes: cache_redis::write_back::WriteBack) -> Result<(), cache_redis::Error> {
+    /// likes.incr("post:42", "likes", 1).await?;
+    /// likes.incr("post:42", "likes", -1).await?; // an unlike
+    /// # Ok(()) }
+    /// ```
+    pub async fn incr(&self, entity: &str, field: &str, delta: i64) -> Result<i64, Error> {
+        let reply = self.write(entity, "c", field, &delta.to_string()).await?;
+        reply
+            .parse()
+            .map_err(|_| Error::Command(format!("unexpected reply {reply:?}")))
+    }
+
+    /// Sets `field` of `entity` to `value`, last writer wins. Returns the version (server
+    /// time in µs, strictly increasing per shard) the sink will see with it.
+    ///
+    /// ```no_run
+    /// # async fn run(posts: cache_redis::write_back::WriteBack) -> Result<(), cache_redis::Error> {
+    /// let v1 = posts.set_field("post:42", "title", "Hello").await?;
+    /// let v2 = posts.set_field("post:42", "title", "Hello, world").await?;
+    /// assert!(v2 > v1);
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_field(&self, entity: &str, field: &str, value: &str) -> Result<u64, Error> {
+        let reply = self.write(entity, "s", field, value).await?;
+        reply
+            .parse()
+            .map_err(|_| Error::Command(format!("unexpected reply {reply:?}")))
+    }
+
+    async fn write(
+        &self,
+        entity: &str,
+        mode: &str,
+        field: &str,
+        arg: &str,
+    ) -> Result<String, Error> {
+        let (index, shard) = self.shard(entity);
+        let mut invocation = WRITE.prepare_invoke();
+        invocation
+            .key(shard.live(entity))
+            .key(&shard.dirty)
+            .key(&shard.state)
+            .arg(mode)
+            .arg(field)
+            .arg(arg)
+            .arg(millis(self.shared.config.pending_ttl))
+            .arg(entity)
+            .arg(random_id());
+        let counters = &self.shared.metrics.counters;
+        match self.run::<(String, String)>(&invocation).await {
+            Ok((out, epoch)) => {
+                counters.writes.fetch_add(1, Relaxed);
+                self.observe_epoch(index, &epoch);
+                Ok(out)
+            }
+            Err(error) => {
+                counters.write_errors.fetch_add(1, Relaxed);
+                Err(error)
+            }
+        }
+    }
+
+    /// Changes of `entity` not yet accepted by the sink: those waiting for a flush plus those
+    /// in batches claimed but not acknowledged. What a reader shows is the database's value
+    /// plus these. Between the sink's commit and the acknowledgement (one round trip) a batch
+    /// is counted in both; while it is being retried it is counted here only.
+    ///
+    /// ```no_run
+    /// # async fn run(likes: cache_redis::write_back::WriteBack) -> Result<(), cache_redis::Error> {
+    /// let from_db = 1_000;
+    /// let pending = likes.pending("post:42").await?;
+    /// println!("{} likes", from_db + pending.delta("likes"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn pending(&self, entity: &str) -> Result<Changes, Error> {
+        let (_, shard) = self.shard(entity);
+        let mut invocation = PENDING.prepare_invoke();
+        invocation
+            .key(shard.live(entity))
+            .key(&shard.inflight)
+            .arg(&shard.tag)
+            .arg(entity);
+        let (live, blobs): (Vec<String>, Vec<Vec<u8>>) = self.run(&invocation).await?;
+        let mut live = live.into_iter();
+        let pairs: Vec<(String, String)> =
+            std::iter::from_fn(|| Some((live.next()?, live.next()?))).collect();
+        let mut changes = Changes::from_pairs(pairs);
+        for blob in blobs {
+            changes.merge(Changes::decode(&blob));
+        }
+        Ok(changes)
+    }
+
+    /// Runs a script through the tier's breaker and timeout.
+    pub(crate) async fn run<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> Result<T, Error> {
+        let redis = &self.shared.redis;
+        redis
+            .call(redis.conn.invoke(invocation))
+            .await
+            .map_err(|f| f.into_error())
+    }
+}
+
+impl Changes {
+    /// The pending delta of `field` (0 if none).
+    ///
+    /// ```
+    /// assert_eq!(cache_redis::write_back::Changes::default().delta("likes"), 0);
+    /// ```
+    pub fn delta(&self, field: &str) -> i64 {
+        self.deltas.get(field).copied().unwrap_or(0)
+    }
+}
