@@ -78,11 +78,9 @@ async fn write_backs_with_different_names_keep_separate_changes() {
     assert_eq!(blog.pending("post:1").await.unwrap().delta("likes"), 5);
 }
 
-/// A namespace is joined to the key with `:` but not escaped, so a namespace that contains
-/// `:` can produce another namespace's Redis key. Ignored until cache-core escapes (or
-/// rejects) such namespaces; see the write-back report.
+/// The namespace is escaped before it is joined to the key with `:`, so a namespace that
+/// contains `:` can never produce another namespace's Redis key.
 #[tokio::test]
-#[ignore = "cache-core does not escape `:` in namespaces yet"]
 async fn namespaces_containing_the_separator_stay_apart() {
     let server = RedisServer::start();
     let tier = common::tier(&server.url()).await;

@@ -285,6 +285,9 @@ fn from_msgpack<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
     // The `Read`-based deserializer copies strings out of the slice, and reads a declared
     // length only as far as the input really goes, so a bogus length cannot allocate.
     let mut de = rmp_serde::Deserializer::new(Cursor::new(payload));
+    // rmp-serde's default depth limit (1024) lets a crafted entry overflow a 2 MiB task stack;
+    // no cached value nests anywhere near 128 levels.
+    de.set_max_depth(128);
     let value = T::deserialize(&mut de).map_err(|e| Error::Deserialize(e.to_string()))?;
     let consumed = de.position();
     if consumed != payload.len() as u64 {

@@ -125,11 +125,7 @@ impl CacheBuilder {
             inner: Arc::new(Inner {
                 metrics,
                 id: NEXT_CACHE_ID.fetch_add(1, Relaxed),
-                remote_prefix: if self.namespace.is_empty() {
-                    String::new()
-                } else {
-                    format!("{}:", self.namespace)
-                },
+                remote_prefix: remote_prefix(&self.namespace),
                 namespace: self.namespace,
                 local: self.local,
                 remote: self.remote,
@@ -144,14 +140,20 @@ impl CacheBuilder {
     }
 }
 
+/// `escape(namespace):`, the prefix of every remote key and tag. Escaped with the key escaping,
+/// so no namespace can end inside another's key text (`a` + `b:c` never equals `a:b` + `c`), and
+/// the empty namespace is written `%`.
+pub(crate) fn remote_prefix(namespace: &str) -> String {
+    let mut prefix = String::with_capacity(namespace.len() + 1);
+    crate::key::escape_into(&mut prefix, namespace);
+    prefix.push(':');
+    prefix
+}
+
 /// Applies other nodes' invalidations to this node's local tier. It holds the local tier, not
 /// the cache, so the remote tier's listener list never keeps a dropped cache alive.
 fn backplane_listener(local: LocalTier, namespace: &str) -> RemoteListener {
-    let prefix = if namespace.is_empty() {
-        String::new()
-    } else {
-        format!("{namespace}:")
-    };
+    let prefix = remote_prefix(namespace);
     Arc::new(move |event| match event {
         RemoteEvent::Invalidate(remote_key) => {
             if let Some(key) = remote_key.strip_prefix(prefix.as_str()) {

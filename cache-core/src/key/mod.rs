@@ -42,9 +42,10 @@ use std::sync::Arc;
 pub use part::KeyPart;
 pub use stamp::{Micros, VersionStamp};
 pub use writer::KeyWriter;
+pub(crate) use writer::escape_into;
 
 use stamp::push_version;
-use writer::{digest_hex, encode, escape_into, shorten};
+use writer::{digest_hex, encode, shorten};
 
 /// The longest key text, in bytes (Memcached's limit, and cheap for Redis).
 pub const MAX_KEY_LEN: usize = 250;
