@@ -11,6 +11,7 @@ use cache_redis::flags::RedisFlagSource;
 
 use crate::config::Config;
 use crate::db::{Db, SeedSize};
+use crate::likes::Likes;
 use crate::routes;
 
 /// Everything a handler needs. Cheap to clone.
@@ -28,6 +29,8 @@ pub struct AppState {
     pub redis: Option<RedisTier>,
     /// Flags shared by every node through Redis, when `REDIS_URL` is set.
     pub shared_flags: Option<RedisFlagSource>,
+    /// Where likes go: write-back through Redis, or write-through without it.
+    pub likes: Likes,
 }
 
 /// The Redis hash holding the live flags shared by every node.
@@ -73,9 +76,11 @@ impl AppState {
             Some(token) => Arc::from(token.as_str()),
             None => Arc::from(random_token()?.as_str()),
         };
+        let cache = builder.build();
         Ok(AppState {
+            likes: Likes::new(&db, &cache, redis.as_ref())?,
             db,
-            cache: builder.build(),
+            cache,
             metrics,
             admin_token,
             redis,
@@ -107,6 +112,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/flags",
             get(routes::admin::flags).put(routes::admin::set_flags),
         )
+        .route("/admin/flush", post(routes::admin::flush))
         .route("/metrics", get(routes::ops::metrics))
         .route("/healthz", get(routes::ops::healthz))
         .fallback(routes::ops::not_found)

@@ -11,6 +11,7 @@ pub mod cached;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod likes;
 pub mod models;
 pub mod routes;
 pub mod warm;

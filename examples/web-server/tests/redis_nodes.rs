@@ -100,3 +100,49 @@ async fn two_nodes_share_values_flags_and_invalidations_through_redis() {
         1.0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_likes_on_two_nodes_all_reach_the_database_after_flush() {
+    let redis = RedisServer::start();
+    let a = start_with(None, Some(redis.url()), None).await;
+    let b = start_with(None, Some(redis.url()), Some(a.db_file.clone())).await;
+    let db = web_server::db::Db::open(
+        &format!("sqlite://{}?mode=rwc", a.db_file.display()),
+        web_server::db::SeedSize::FULL,
+    )
+    .await
+    .unwrap();
+    let in_db = |db: web_server::db::Db| async move { db.post(2).await.unwrap().unwrap().likes };
+    let before = in_db(db.clone()).await;
+
+    let mut tasks = Vec::new();
+    for i in 0..1_000 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let (client, url) = (node.client.clone(), format!("{}/posts/2/like", node.base));
+        tasks.push(tokio::spawn(async move {
+            client.post(url).send().await.map(|r| r.status())
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), StatusCode::OK);
+    }
+    // Readers see database + pending at once, whatever has been flushed so far.
+    let shown: Value = b.get("/posts/2").await.json().await.unwrap();
+    assert_eq!(shown["likes"].as_i64().unwrap(), before + 1_000);
+
+    let flushed = a
+        .client
+        .post(format!("{}/admin/flush", a.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(flushed.status(), StatusCode::OK);
+    assert_eq!(
+        in_db(db).await,
+        before + 1_000,
+        "every like is in the database"
+    );
+    let shown: Value = a.get("/posts/2").await.json().await.unwrap();
+    assert!(shown["likes"].as_i64().unwrap() >= before + 1_000);
+}

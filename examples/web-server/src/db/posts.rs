@@ -33,6 +33,37 @@ impl Db {
         Ok(result.rows_affected() > 0)
     }
 
+    /// Applies a write-back batch of `(post id, delta)` in one transaction that also records the
+    /// batch id, so a batch delivered twice (after a flusher crash) is applied once.
+    pub async fn apply_like_batch(
+        &self,
+        batch_id: &str,
+        deltas: &[(i64, i64)],
+    ) -> Result<(), DbError> {
+        let mut tx = self.pool().begin().await?;
+        let seen: Option<String> =
+            sqlx::query_scalar("SELECT id FROM applied_batches WHERE id = $1")
+                .bind(batch_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if seen.is_some() {
+            return Ok(());
+        }
+        sqlx::query("INSERT INTO applied_batches (id) VALUES ($1)")
+            .bind(batch_id)
+            .execute(&mut *tx)
+            .await?;
+        for (post, delta) in deltas {
+            sqlx::query("UPDATE posts SET likes = likes + $1 WHERE id = $2")
+                .bind(*delta)
+                .bind(*post)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Whether a post exists (cheap check before accepting a like).
     pub async fn post_exists(&self, id: i64) -> Result<bool, DbError> {
         let found: Option<i64> = sqlx::query_scalar("SELECT id FROM posts WHERE id = $1")

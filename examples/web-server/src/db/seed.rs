@@ -39,6 +39,7 @@ const SCHEMA: &[&str] = &[
      PRIMARY KEY (store_id, service))",
     "CREATE TABLE IF NOT EXISTS posts (id BIGINT PRIMARY KEY, title TEXT NOT NULL, \
      body TEXT NOT NULL, likes BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS applied_batches (id TEXT PRIMARY KEY)",
 ];
 
 const SERVICES: &[&str] = &[

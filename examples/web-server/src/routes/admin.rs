@@ -58,6 +58,19 @@ pub async fn flags(
     Ok(Json(view(app.cache.flags())))
 }
 
+/// Writes every buffered like to the database now.
+pub async fn flush(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&app, &headers)?;
+    app.likes.flush().await.map_err(|error| {
+        tracing::error!(%error, "flushing likes");
+        ApiError::Internal
+    })?;
+    Ok(Json(serde_json::json!({ "flushed": true })))
+}
+
 /// Applies a spec to the live layer; the whole spec is rejected if any entry is invalid.
 pub async fn set_flags(
     State(app): State<AppState>,

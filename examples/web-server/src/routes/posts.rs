@@ -10,28 +10,33 @@ use crate::cached;
 use crate::error::ApiError;
 use crate::models::PostJson;
 
-/// A post with its like count.
+/// A post with its like count: the database count plus likes still buffered.
 pub async fn show(
     State(app): State<AppState>,
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<PostJson>, ApiError> {
     let id = id_from(path)?;
-    cached::post(&app, id)
+    let mut post = cached::post(&app, id)
         .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound("post"))
+        .ok_or(ApiError::NotFound("post"))?;
+    post.likes += app.likes.pending(id).await;
+    Ok(Json(post))
 }
 
-/// Adds a like. Written through to the database in one atomic statement, then the cached post
-/// is invalidated on every node, so no like is ever lost.
+/// Adds a like: buffered in Redis and flushed in batches when Redis is configured (readers add
+/// the pending count), written through otherwise (and the cached post is invalidated on every
+/// node). No like is ever lost either way.
 pub async fn like(
     State(app): State<AppState>,
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = id_from(path)?;
-    if !app.db.add_likes(id, 1).await? {
+    if cached::post(&app, id).await?.is_none() {
         return Err(ApiError::NotFound("post"));
     }
-    app.cache.invalidate(&cached::post_cache_key(&id)).await;
+    app.likes.like(id).await?;
+    if app.likes.writes_through() {
+        app.cache.invalidate(&cached::post_cache_key(&id)).await;
+    }
     Ok(Json(serde_json::json!({ "post_id": id, "liked": true })))
 }
