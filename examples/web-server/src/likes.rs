@@ -1,5 +1,5 @@
 //! Likes (seed 003). With Redis, a like is an atomic `HINCRBY` buffered by
-//! [`WriteBack`](cache_redis::WriteBack) and flushed to the database in batches, exactly once
+//! [`WriteBack`] and flushed to the database in batches, exactly once
 //! per batch (the batch id is recorded in the same transaction as the counts). Without Redis it
 //! is written through with one atomic `UPDATE`. Either way no like is ever lost, and readers see
 //! the database count plus what is still pending.
