@@ -33,21 +33,24 @@ server=target/release/web-server
 
 # One seeded database, copied for each run so every run starts equal.
 seed_port=$(free_port)
-(cd "$work" && BIND=127.0.0.1:$seed_port ADMIN_TOKEN=x "$OLDPWD/$server" >/dev/null 2>&1 & echo $! > seed.pid)
+root=$PWD
+(cd "$work" && exec env BIND=127.0.0.1:$seed_port ADMIN_TOKEN=x "$root/$server" >/dev/null 2>&1) &
+seed_pid=$!
 until curl -sf "http://127.0.0.1:$seed_port/healthz" >/dev/null; do sleep 0.2; done
-kill "$(cat "$work/seed.pid")"; sleep 0.5
+kill "$seed_pid"; wait "$seed_pid" 2>/dev/null || true
 
 run() { # name, extra env...
   local name=$1; shift
   local port dir
   port=$(free_port); dir="$work/$name"; mkdir -p "$dir"
   cp "$work/web-server.sqlite" "$dir/"
-  (cd "$dir" && env BIND=127.0.0.1:$port ADMIN_TOKEN=x "$@" "$OLDPWD/$server" >"$dir/log" 2>&1 & echo $! > "$dir/pid")
-  pids+=("$(cat "$dir/pid")")
+  (cd "$dir" && exec env BIND=127.0.0.1:$port ADMIN_TOKEN=x "$@" "$root/$server" >"$dir/log" 2>&1) &
+  local pid=$!
+  pids+=("$pid")
   until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.2; done
   curl -sf "http://127.0.0.1:$port$PATH_UNDER_TEST" >/dev/null   # first load outside the measurement
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port$PATH_UNDER_TEST" > "$dir/wrk"
-  kill "$(cat "$dir/pid")" 2>/dev/null || true
+  kill "$pid" 2>/dev/null || true
   local rps p50 p99
   rps=$(awk '/Requests\/sec/ {print $2}' "$dir/wrk")
   p50=$(awk '$1=="50%" {print $2}' "$dir/wrk")
@@ -62,8 +65,8 @@ until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.1; done
 
 run flag-off CACHE_FLAGS="chains=off"
 run local-only
-# Redis tier with a local tier that cannot hold the list: every hit is served by Redis.
-run redis REDIS_URL="redis://127.0.0.1:$redis_port" CACHE_LOCAL_BYTES=1
+# Redis tier and no local tier: every hit is served by Redis.
+run redis REDIS_URL="redis://127.0.0.1:$redis_port" CACHE_LOCAL_BYTES=0
 run local+redis REDIS_URL="redis://127.0.0.1:$redis_port"
 
 base=$(awk '$1=="flag-off" {print $2}' "$work/results")

@@ -57,9 +57,13 @@ impl AppState {
         let metrics = PrometheusMetrics::new().map_err(|e| e.to_string())?;
         let mut builder = Cache::builder()
             .namespace("web")
-            .local(LocalTier::new(config.local_bytes))
             .flags(flags.clone())
             .meter(metrics.meter());
+        // 0 means no local tier at all (every hit is a Redis hit: the load test's "redis" row).
+        builder = match config.local_bytes {
+            0 => builder.without_local(),
+            bytes => builder.local(LocalTier::new(bytes)),
+        };
         let (mut redis, mut shared_flags) = (None, None);
         if let Some(url) = &config.redis_url {
             // The error text is already redacted by cache-redis.

@@ -17,7 +17,7 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// `--warm`: load every chain list before serving.
     pub warm: bool,
-    /// `CACHE_LOCAL_BYTES`: the local tier's byte budget (default 128 MiB).
+    /// `CACHE_LOCAL_BYTES`: the local tier's byte budget (default 128 MiB; 0 = no local tier).
     pub local_bytes: u64,
 }
 
