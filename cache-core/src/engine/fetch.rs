@@ -51,15 +51,19 @@ impl Cache {
         E: Clone + Send + Sync + 'static,
         R: Run<T, E>,
     {
+        // Every path but the hit is boxed: the hit path is polled on every call and must stay a
+        // small future (a few hundred bytes instead of kilobytes to move around).
         match self.inner.flags.decide(opts.flag_name(key), key) {
             FlagMode::On => {}
-            FlagMode::Shadow => return self.shadow(key, opts, run).await.map_err(on_err),
+            FlagMode::Shadow => {
+                return Box::pin(self.shadow(key, opts, run)).await.map_err(on_err);
+            }
             FlagMode::Off | FlagMode::Percent(_) => {
                 Stats::bump(&self.inner.stats.bypassed);
                 self.inner
                     .metrics
                     .request(key.cache_name(), None, Lookup::Bypass);
-                return run.load_only().await.map_err(on_err);
+                return Box::pin(run.load_only()).await.map_err(on_err);
             }
         }
         match self.read_upper::<T>(key, opts) {
@@ -70,10 +74,14 @@ impl Cache {
                 if !opts.tiers.contains(Tiers::LOCAL) && !opts.tiers.contains(Tiers::REMOTE) =>
             {
                 Stats::bump(&self.inner.stats.misses);
-                run.load_and_store(self, key, opts).await.map_err(on_err)
+                Box::pin(run.load_and_store(self, key, opts))
+                    .await
+                    .map_err(on_err)
             }
-            Upper::Refresh(found, state) => Ok(self.refresh(key, opts, found, state, run).await),
-            Upper::Miss => self.load_cold(key, opts, run, on_err, on_timeout).await,
+            Upper::Refresh(found, state) => {
+                Ok(Box::pin(self.refresh(key, opts, found, state, run)).await)
+            }
+            Upper::Miss => Box::pin(self.load_cold(key, opts, run, on_err, on_timeout)).await,
         }
     }
 
