@@ -58,11 +58,6 @@ pub enum Error {
     /// The metrics pipeline could not be set up.
     #[error("metrics setup failed: {0}")]
     Metrics(String),
-    /// The global cache was used before [`install`](crate::install) was called.
-    #[error(
-        "no global cache installed; call cache_core::install(Cache::builder()...build()) at startup"
-    )]
-    NotInstalled,
 }
 
 impl Error {
@@ -83,7 +78,6 @@ impl Error {
             Error::RemoteTimeout(_) => "timeout",
             Error::RemoteUnavailable => "unavailable",
             Error::Unsupported(_) => "unsupported",
-            Error::NotInstalled => "not_installed",
             Error::Metrics(_) => "metrics",
         }
     }

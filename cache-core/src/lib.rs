@@ -34,6 +34,7 @@
 
 mod clock;
 pub mod codec;
+mod counters;
 mod engine;
 mod error;
 pub mod flags;

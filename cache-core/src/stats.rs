@@ -3,8 +3,6 @@
 //! They back tests and the `/healthz`-style introspection; the OpenTelemetry instruments report
 //! the same events with attributes for dashboards.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-
 /// A cache tier, as named in metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TierName {
@@ -27,64 +25,45 @@ impl TierName {
     }
 }
 
-macro_rules! counters {
-    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
-        #[derive(Debug, Default)]
-        pub(crate) struct Stats { $(pub(crate) $name: AtomicU64,)* }
-
-        /// A point-in-time copy of a cache's counters (see [`Cache::stats`](crate::Cache::stats)).
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-        #[non_exhaustive]
-        pub struct StatsSnapshot { $($(#[$doc])* pub $name: u64,)* }
-
-        impl Stats {
-            pub(crate) fn snapshot(&self) -> StatsSnapshot {
-                StatsSnapshot { $($name: self.$name.load(Relaxed),)* }
-            }
-        }
-    };
-}
-
-counters! {
-    /// Hits in the request tier.
-    request_hits,
-    /// Fresh hits in the local tier.
-    local_hits,
-    /// Fresh hits in the remote tier.
-    remote_hits,
-    /// Calls that found nothing usable in any tier.
-    misses,
-    /// Loader calls (first loads and refreshes).
-    loads,
-    /// Loader calls that returned an error.
-    load_errors,
-    /// Callers that waited for another caller's load instead of loading.
-    coalesced,
-    /// Stale values served while another caller refreshed or the loader was slow.
-    stale_served,
-    /// Stale values served because the loader failed.
-    fail_safe,
-    /// Refreshes started before expiry by probabilistic early refresh.
-    early_refreshes,
-    /// Calls that bypassed the cache because its flag is off.
-    bypassed,
-    /// Tier or codec failures (each also counted as a miss).
-    errors,
-    /// Entries that could not be decoded and were dropped.
-    corrupt_entries,
-    /// Times this process waited for another process's stampede lease.
-    lease_waits,
-    /// Shadow-mode comparisons where the cached value matched the fresh one.
-    shadow_matches,
-    /// Shadow-mode comparisons where the cached value differed from the fresh one.
-    shadow_mismatches,
+crate::__atomic_counters! {
+    /// A point-in-time copy of a cache's counters (see [`Cache::stats`](crate::Cache::stats)).
+    Stats => StatsSnapshot {
+        /// Hits in the request tier.
+        request_hits,
+        /// Fresh hits in the local tier.
+        local_hits,
+        /// Fresh hits in the remote tier.
+        remote_hits,
+        /// Calls that found nothing usable in any tier.
+        misses,
+        /// Loader calls (first loads and refreshes).
+        loads,
+        /// Loader calls that returned an error.
+        load_errors,
+        /// Callers that waited for another caller's load instead of loading.
+        coalesced,
+        /// Stale values served while another caller refreshed or the loader was slow.
+        stale_served,
+        /// Stale values served because the loader failed.
+        fail_safe,
+        /// Refreshes started before expiry by probabilistic early refresh.
+        early_refreshes,
+        /// Calls that bypassed the cache because its flag is off.
+        bypassed,
+        /// Tier or codec failures (each also counted as a miss).
+        errors,
+        /// Entries that could not be decoded and were dropped.
+        corrupt_entries,
+        /// Times this process waited for another process's stampede lease.
+        lease_waits,
+        /// Shadow-mode comparisons where the cached value matched the fresh one.
+        shadow_matches,
+        /// Shadow-mode comparisons where the cached value differed from the fresh one.
+        shadow_mismatches,
+    }
 }
 
 impl Stats {
-    pub(crate) fn bump(counter: &AtomicU64) {
-        counter.fetch_add(1, Relaxed);
-    }
-
     pub(crate) fn hit(&self, tier: TierName) {
         Stats::bump(match tier {
             TierName::Request => &self.request_hits,

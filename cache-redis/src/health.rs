@@ -1,8 +1,6 @@
 //! What [`RedisTier::health`](crate::RedisTier::health) and
 //! [`RedisTier::stats`](crate::RedisTier::stats) report.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-
 /// The circuit breaker's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -42,47 +40,26 @@ pub struct Health {
     pub queued_operations: usize,
 }
 
-macro_rules! counters {
-    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
-        #[derive(Debug, Default)]
-        pub(crate) struct Counters { $(pub(crate) $name: AtomicU64,)* }
-
-        /// Counters of what the tier did (see [`RedisTier::stats`](crate::RedisTier::stats)).
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-        #[non_exhaustive]
-        pub struct RedisStats { $($(#[$doc])* pub $name: u64,)* }
-
-        impl Counters {
-            pub(crate) fn snapshot(&self) -> RedisStats {
-                RedisStats { $($name: self.$name.load(Relaxed),)* }
-            }
-        }
-    };
-}
-
-counters! {
-    /// Values not written because they exceeded `max_value_size`.
-    oversized_skipped,
-    /// Calls refused without touching the network because the breaker was open.
-    fail_fast,
-    /// Calls that timed out.
-    timeouts,
-    /// Times the breaker opened.
-    breaker_opened,
-    /// Operations put in the recovery queue.
-    queued,
-    /// Queued operations replayed after recovery.
-    replayed,
-    /// Operations dropped because the recovery queue was full.
-    queue_dropped,
-    /// Backplane events delivered to listeners (from other nodes).
-    events_received,
-    /// Times the backplane subscription was (re-)established.
-    subscriptions,
-}
-
-impl Counters {
-    pub(crate) fn bump(counter: &AtomicU64) {
-        counter.fetch_add(1, Relaxed);
+cache_core::__atomic_counters! {
+    /// Counters of what the tier did (see [`RedisTier::stats`](crate::RedisTier::stats)).
+    Counters => RedisStats {
+        /// Values not written because they exceeded `max_value_size`.
+        oversized_skipped,
+        /// Calls refused without touching the network because the breaker was open.
+        fail_fast,
+        /// Calls that timed out.
+        timeouts,
+        /// Times the breaker opened.
+        breaker_opened,
+        /// Operations put in the recovery queue.
+        queued,
+        /// Queued operations replayed after recovery.
+        replayed,
+        /// Operations dropped because the recovery queue was full.
+        queue_dropped,
+        /// Backplane events delivered to listeners (from other nodes).
+        events_received,
+        /// Times the backplane subscription was (re-)established.
+        subscriptions,
     }
 }

@@ -21,57 +21,42 @@ use std::time::Duration;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Histogram, Meter, ObservableGauge};
 
-macro_rules! counters {
-    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
-        #[derive(Debug, Default)]
-        pub(crate) struct Counters { $(pub(crate) $name: AtomicU64,)* }
-
-        /// What a [`WriteBack`](super::WriteBack) did, as counted in this process.
-        /// `pending_entities`, `inflight_batches` and `oldest_pending_age_ms` are as seen by
-        /// this process's last flush pass (use [`WriteBack::backlog`](super::WriteBack::backlog)
-        /// for a fresh reading).
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-        #[non_exhaustive]
-        pub struct WriteBackStats { $($(#[$doc])* pub $name: u64,)* }
-
-        impl Counters {
-            pub(crate) fn snapshot(&self) -> WriteBackStats {
-                WriteBackStats { $($name: self.$name.load(Relaxed),)* }
-            }
-        }
-    };
-}
-
-counters! {
-    /// Increments and field writes Redis acknowledged.
-    writes,
-    /// Increments and field writes that failed (not acknowledged).
-    write_errors,
-    /// Batches the sink accepted.
-    batches_flushed,
-    /// Entity change sets in those batches.
-    entities_flushed,
-    /// Deliveries the sink refused (or panicked on).
-    sink_failures,
-    /// Deliveries of a batch after its first (attempt > 1).
-    retries,
-    /// Batches taken over from a flusher that stopped or stalled past the claim timeout.
-    reclaimed,
-    /// Batch records that expired (TTL) before the sink accepted them.
-    lost_batches,
-    /// Redis errors met by flush passes.
-    redis_errors,
-    /// Times a shard's state was found recreated (Redis restarted or lost it); see
-    /// [`WriteBack::generation`](super::WriteBack::generation).
-    state_losses,
-    /// Dirty entities not yet claimed.
-    pending_entities,
-    /// Batches claimed and not yet acknowledged.
-    inflight_batches,
-    /// Age of the oldest unflushed change, in milliseconds.
-    oldest_pending_age_ms,
-    /// Duration of the last delivery (sink and acknowledgement), in microseconds.
-    last_flush_micros,
+cache_core::__atomic_counters! {
+    /// What a [`WriteBack`](super::WriteBack) did, as counted in this process.
+    /// `pending_entities`, `inflight_batches` and `oldest_pending_age_ms` are as seen by
+    /// this process's last flush pass (use [`WriteBack::backlog`](super::WriteBack::backlog)
+    /// for a fresh reading).
+    Counters => WriteBackStats {
+        /// Increments and field writes Redis acknowledged.
+        writes,
+        /// Increments and field writes that failed (not acknowledged).
+        write_errors,
+        /// Batches the sink accepted.
+        batches_flushed,
+        /// Entity change sets in those batches.
+        entities_flushed,
+        /// Deliveries the sink refused (or panicked on).
+        sink_failures,
+        /// Deliveries of a batch after its first (attempt > 1).
+        retries,
+        /// Batches taken over from a flusher that stopped or stalled past the claim timeout.
+        reclaimed,
+        /// Batch records that expired (TTL) before the sink accepted them.
+        lost_batches,
+        /// Redis errors met by flush passes.
+        redis_errors,
+        /// Times a shard's state was found recreated (Redis restarted or lost it); see
+        /// [`WriteBack::generation`](super::WriteBack::generation).
+        state_losses,
+        /// Dirty entities not yet claimed.
+        pending_entities,
+        /// Batches claimed and not yet acknowledged.
+        inflight_batches,
+        /// Age of the oldest unflushed change, in milliseconds.
+        oldest_pending_age_ms,
+        /// Duration of the last delivery (sink and acknowledgement), in microseconds.
+        last_flush_micros,
+    }
 }
 
 /// Per-shard readings, summed (or maxed) into the gauges.

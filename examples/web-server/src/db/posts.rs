@@ -63,13 +63,4 @@ impl Db {
         tx.commit().await?;
         Ok(())
     }
-
-    /// Whether a post exists (cheap check before accepting a like).
-    pub async fn post_exists(&self, id: i64) -> Result<bool, DbError> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM posts WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(found.is_some())
-    }
 }
