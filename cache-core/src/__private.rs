@@ -7,7 +7,11 @@
 //! entry point below; they are thin adapters over [`Cache::get_or_load`] and
 //! [`Cache::get_or_load_sync`].
 
+use std::cell::RefCell;
 use std::future::Future;
+
+use crate::MAX_KEY_LEN;
+use crate::key::KeyDraft;
 
 pub use core::any::type_name;
 pub use core::time::Duration;
@@ -66,6 +70,16 @@ pub struct KeyProbe<'a, T: ?Sized>(pub &'a T);
 pub trait KeyIsCacheKey {
     /// The key, tagged with the function's schema version.
     fn cache_key_for(&self, name: &str, version: u32) -> CacheKey;
+
+    /// [`probe_parts`] for a key that already exists.
+    fn probe_for<T>(
+        &self,
+        hit: Option<HitFn<T>>,
+        cache: &Cache,
+        opts: &Options,
+        name: &str,
+        version: u32,
+    ) -> Probe<T>;
 }
 
 impl KeyIsCacheKey for KeyProbe<'_, CacheKey> {
@@ -73,18 +87,151 @@ impl KeyIsCacheKey for KeyProbe<'_, CacheKey> {
     fn cache_key_for(&self, _name: &str, version: u32) -> CacheKey {
         self.0.clone().with_schema_version(version)
     }
+
+    #[inline]
+    fn probe_for<T>(
+        &self,
+        hit: Option<HitFn<T>>,
+        cache: &Cache,
+        opts: &Options,
+        name: &str,
+        version: u32,
+    ) -> Probe<T> {
+        let key = self.cache_key_for(name, version);
+        match hit.and_then(|hit| hit(cache, key.as_str(), key.cache_name(), opts)) {
+            Some(value) => Probe::Hit(value),
+            None => Probe::Miss(key),
+        }
+    }
 }
 
 /// `key = <any KeyPart>`: the parts of a key named after the function.
 pub trait KeyFromParts {
     /// `name[@version]:parts`.
     fn cache_key_for(&self, name: &str, version: u32) -> CacheKey;
+
+    /// [`probe_parts`] with these parts.
+    fn probe_for<V>(
+        &self,
+        hit: Option<HitFn<V>>,
+        cache: &Cache,
+        opts: &Options,
+        name: &str,
+        version: u32,
+    ) -> Probe<V>;
 }
 
 impl<T: KeyArg> KeyFromParts for &KeyProbe<'_, T> {
     #[inline]
     fn cache_key_for(&self, name: &str, version: u32) -> CacheKey {
         CacheKey::with_schema(name, version, &(key_part(self.0),))
+    }
+
+    #[inline]
+    fn probe_for<V>(
+        &self,
+        hit: Option<HitFn<V>>,
+        cache: &Cache,
+        opts: &Options,
+        name: &str,
+        version: u32,
+    ) -> Probe<V> {
+        probe_parts(hit, cache, opts, name, version, &(key_part(self.0),))
+    }
+}
+
+/// [`Cache::hit_by_text`] for one value type: `(cache, key text, cache name, options)`.
+pub type HitFn<T> = fn(&Cache, &str, &str, &Options) -> Option<T>;
+
+/// Picks the hit path for the value type `T` of a `#[cached]` function by autoref
+/// specialisation: `(&ProbeFor::<T>::new()).hit_fn()` is `Some` when `T` can be cached and
+/// `None` otherwise — without an error of its own, so a type that cannot be cached is reported
+/// once, by the load call, with the readable message.
+pub struct ProbeFor<T>(core::marker::PhantomData<fn() -> T>);
+
+impl<T> ProbeFor<T> {
+    /// The selector.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> ProbeFor<T> {
+        ProbeFor(core::marker::PhantomData)
+    }
+}
+
+/// The hit path of a cacheable `T`.
+pub trait ProbeCacheable<T> {
+    /// `Some`: hits are looked up before the key is built.
+    fn hit_fn(&self) -> Option<HitFn<T>>;
+}
+
+impl<T: CachedValue> ProbeCacheable<T> for &ProbeFor<T> {
+    #[inline(always)]
+    fn hit_fn(&self) -> Option<HitFn<T>> {
+        Some(|cache, key_text, name, opts| cache.hit_by_text(key_text, name, opts))
+    }
+}
+
+/// The fallback for any other `T` (the load call reports why it cannot be cached).
+pub trait ProbeUncacheable<T> {
+    /// `None`: no hit path.
+    fn hit_fn(&self) -> Option<HitFn<T>>;
+}
+
+impl<T> ProbeUncacheable<T> for ProbeFor<T> {
+    #[inline(always)]
+    fn hit_fn(&self) -> Option<HitFn<T>> {
+        None
+    }
+}
+
+/// What the hit path of a `#[cached]` call found: the value, or the key for the full path.
+pub enum Probe<T> {
+    /// A fresh value from the request or local tier.
+    Hit(T),
+    /// Anything else; the key is built.
+    Miss(CacheKey),
+}
+
+thread_local! {
+    /// Where the hit path writes key texts, so a hit allocates no key.
+    static KEY_TEXT: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// A key text buffer that grew beyond this is not kept for the next call.
+const KEY_TEXT_KEEP: usize = 4 * MAX_KEY_LEN;
+
+/// The hit path of a `#[cached]` call: writes the key `name[@version]:parts` into a reused
+/// buffer and asks `hit` (see [`ProbeFor`]); only when that misses is the key allocated.
+#[inline]
+pub fn probe_parts<T>(
+    hit: Option<HitFn<T>>,
+    cache: &Cache,
+    opts: &Options,
+    name: &str,
+    version: u32,
+    parts: &(impl KeyPart + ?Sized),
+) -> Probe<T> {
+    let Some(hit) = hit else {
+        return Probe::Miss(CacheKey::with_schema(name, version, parts));
+    };
+    let probed = KEY_TEXT.try_with(|cell| {
+        // Borrowed already when a key part or a clone calls a cached function itself.
+        let mut text = cell.try_borrow_mut().ok()?;
+        text.clear();
+        let draft = KeyDraft::write(&mut text, name, version, parts);
+        if text.len() <= MAX_KEY_LEN
+            && let Some(value) = hit(cache, &text, name, opts)
+        {
+            return Some(Probe::Hit(value));
+        }
+        let key = draft.finish(name, version, &text);
+        if text.capacity() > KEY_TEXT_KEEP {
+            *text = String::new();
+        }
+        Some(Probe::Miss(key))
+    });
+    match probed {
+        Ok(Some(probe)) => probe,
+        _ => Probe::Miss(CacheKey::with_schema(name, version, parts)),
     }
 }
 

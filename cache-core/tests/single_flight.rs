@@ -10,16 +10,19 @@ use common::{Calls, local_only, sleep_ms};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_cold_callers_cause_exactly_one_load_and_share_its_value() {
     let cache = local_only();
-    let calls = Calls::default();
+    let (calls, started) = (Calls::default(), Calls::default());
     let key = CacheKey::new("cold", &1);
     let mut tasks = Vec::new();
     for _ in 0..10_000 {
-        let (cache, calls, key) = (cache.clone(), calls.clone(), key.clone());
+        let (cache, calls, key, started) =
+            (cache.clone(), calls.clone(), key.clone(), started.clone());
         tasks.push(tokio::spawn(async move {
+            started.hit();
             cache
                 .get_or_load(&key, &Options::new(), || async {
                     calls.hit();
-                    sleep_ms(50).await;
+                    started.reach(10_000).await;
+                    sleep_ms(20).await;
                     Ok::<_, String>(vec![1_u32, 2, 3])
                 })
                 .await
@@ -38,16 +41,19 @@ async fn ten_thousand_cold_callers_cause_exactly_one_load_and_share_its_value() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiters_receive_the_leaders_error_and_the_error_is_not_cached() {
     let cache = local_only();
-    let calls = Calls::default();
+    let (calls, started) = (Calls::default(), Calls::default());
     let key = CacheKey::new("failing", &1);
     let mut tasks = Vec::new();
     for _ in 0..1_000 {
-        let (cache, calls, key) = (cache.clone(), calls.clone(), key.clone());
+        let (cache, calls, key, started) =
+            (cache.clone(), calls.clone(), key.clone(), started.clone());
         tasks.push(tokio::spawn(async move {
+            started.hit();
             cache
                 .get_or_load(&key, &Options::new(), || async {
                     let n = calls.hit();
-                    sleep_ms(30).await;
+                    started.reach(1_000).await;
+                    sleep_ms(20).await;
                     Err::<u32, String>(format!("db down #{n}"))
                 })
                 .await

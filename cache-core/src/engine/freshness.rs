@@ -67,6 +67,24 @@ pub(crate) fn classify(meta: &EntryMeta, now_ms: u64, beta: Option<f64>) -> Fres
     Freshness::Fresh
 }
 
+/// Whether `meta` is [`Fresh`](Freshness::Fresh) at `now_ms` whatever XFetch's draw: fresh and
+/// outside the window where [`classify`] could pick it for an early refresh. Lets the hit path
+/// answer without drawing, so entries in the window get exactly one draw (on the full path).
+#[inline]
+pub(crate) fn surely_fresh(meta: &EntryMeta, now_ms: u64, beta: Option<f64>) -> bool {
+    if now_ms >= meta.fresh_until_ms {
+        return false;
+    }
+    match beta {
+        None => true,
+        Some(beta) => {
+            let delta_ms = f64::from(meta.load_micros) / 1000.0;
+            let left_ms = (meta.fresh_until_ms - now_ms) as f64;
+            delta_ms <= 0.0 || left_ms > delta_ms * beta * MAX_NEG_LN
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +117,19 @@ mod tests {
             .count();
         assert!(early > 9_500, "only {early} of 10000 picked");
         assert!((0..1_000).all(|_| classify(&m, 99_999, None) == Freshness::Fresh));
+    }
+
+    #[test]
+    fn surely_fresh_agrees_with_classify_outside_the_xfetch_window() {
+        let m = meta(100_000, 200_000, 100_000);
+        assert!(surely_fresh(&m, 90_000, None));
+        assert!(surely_fresh(&m, 99_999, None));
+        assert!(!surely_fresh(&m, 100_000, None));
+        // 37 · 100 ms = 3.7 s before expiry: outside the window far from it, inside close to it.
+        assert!(surely_fresh(&m, 90_000, Some(1.0)));
+        assert!(!surely_fresh(&m, 99_000, Some(1.0)));
+        // No load time recorded: XFetch never fires.
+        assert!(surely_fresh(&meta(100_000, 200_000, 0), 99_999, Some(1.0)));
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl Cache {
         // tier costs one thread-local probe and nothing else.
         let mut in_request_scope = false;
         if opts.tiers.contains(Tiers::REQUEST)
-            && let Some(in_scope) = request::get(self.inner.id, key)
+            && let Some(in_scope) = request::get(self.inner.id, key.as_str())
         {
             in_request_scope = true;
             if let Some(value) = in_scope.as_ref().and_then(|s| s.downcast_ref::<T>()) {
@@ -75,46 +75,95 @@ impl Cache {
         let Some(local) = self.local_for(opts) else {
             return Upper::Miss;
         };
-        let local_miss = || {
+        let upper = local.with_entry(key.as_str(), |entry| {
+            let Some(value) = entry.value.downcast_ref::<T>() else {
+                tracing::warn!(key = %key, "local entry holds another type; two functions share a cache key");
+                return Upper::Miss;
+            };
+            match freshness::classify(&entry.meta, clock::now_ms(), opts.early_refresh) {
+                Freshness::Fresh => {
+                    stats.hit(TierName::Local);
+                    metrics.request(name, Some(TierName::Local), Lookup::Hit);
+                    if in_request_scope {
+                        request::insert(self.inner.id, key, Arc::clone(&entry.value));
+                    }
+                    Upper::Hit(value.clone())
+                }
+                Freshness::Expired => Upper::Miss,
+                state => Upper::Refresh(
+                    Found {
+                        value: value.clone(),
+                        shared: Arc::clone(&entry.value),
+                        meta: entry.meta,
+                        encoded_len: entry.encoded_len as usize,
+                    },
+                    state,
+                ),
+            }
+        });
+        let upper = upper.unwrap_or(Upper::Miss);
+        if matches!(upper, Upper::Miss) {
             metrics.request(name, Some(TierName::Local), Lookup::Miss);
-            Upper::Miss
-        };
-        let Some(entry) = local.get(key) else {
-            return local_miss();
-        };
-        let Some(value) = entry.value.downcast_ref::<T>() else {
-            tracing::warn!(key = %key, "local entry holds another type; two functions share a cache key");
-            return local_miss();
-        };
-        match freshness::classify(&entry.meta, clock::now_ms(), opts.early_refresh) {
-            Freshness::Fresh => {
+        }
+        upper
+    }
+
+    /// The hit path of a `#[cached]` call, before its key is allocated: a fresh value in the
+    /// request or local tier for the key whose text is `key_text`, counted as a hit. Anything
+    /// else (a miss, a stale entry, an entry near expiry that XFetch may pick for refresh, a
+    /// flag that is not plainly on, a local hit that the request scope would want to copy) is
+    /// `None` and counted nothing: the caller builds the key and takes the full path.
+    pub(crate) fn hit_by_text<T: Cacheable>(
+        &self,
+        key_text: &str,
+        name: &str,
+        opts: &Options,
+    ) -> Option<T> {
+        let flag = opts.flag.as_deref().unwrap_or(name);
+        if self.inner.flags.decide_text(flag, key_text) != crate::FlagMode::On {
+            return None;
+        }
+        let (stats, metrics) = (&self.inner.stats, &self.inner.metrics);
+        if opts.tiers.contains(Tiers::REQUEST)
+            && let Some(in_scope) = request::get(self.inner.id, key_text)
+        {
+            let value = in_scope?.downcast_ref::<T>()?.clone();
+            stats.hit(TierName::Request);
+            metrics.request(name, Some(TierName::Request), Lookup::Hit);
+            return Some(value);
+        }
+        let now = clock::now_ms();
+        self.local_for(opts)?
+            .with_entry(key_text, |entry| {
+                let value = entry.value.downcast_ref::<T>()?;
+                if !freshness::surely_fresh(&entry.meta, now, opts.early_refresh) {
+                    return None;
+                }
                 stats.hit(TierName::Local);
                 metrics.request(name, Some(TierName::Local), Lookup::Hit);
-                if in_request_scope {
-                    request::insert(self.inner.id, key, Arc::clone(&entry.value));
-                }
-                Upper::Hit(value.clone())
-            }
-            Freshness::Expired => local_miss(),
-            state => Upper::Refresh(
-                Found {
-                    value: value.clone(),
-                    shared: Arc::clone(&entry.value),
-                    meta: entry.meta,
-                    encoded_len: entry.encoded_len as usize,
-                },
-                state,
-            ),
-        }
+                Some(value.clone())
+            })
+            .flatten()
     }
 
     /// A fresh value already in the local tier, looked up without counting a request: the
     /// leader of a flight checks it in case another flight just filled it.
     pub(crate) fn peek_local<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Option<T> {
-        let entry = self.local_for(opts)?.get(key)?;
-        let fresh = freshness::classify(&entry.meta, clock::now_ms(), None) == Freshness::Fresh;
-        let value = entry.value.downcast_ref::<T>().filter(|_| fresh)?.clone();
-        self.backfill_request(key, opts, &entry.value);
+        let local = self.local_for(opts)?;
+        let (value, shared) = local
+            .with_entry(key.as_str(), |entry| {
+                let fresh =
+                    freshness::classify(&entry.meta, clock::now_ms(), None) == Freshness::Fresh;
+                let value = entry.value.downcast_ref::<T>().filter(|_| fresh)?.clone();
+                Some((value, Arc::clone(&entry.value)))
+            })
+            .flatten()?;
+        // A second lookup of this call, and a hit: counted like one.
+        self.inner.stats.hit(TierName::Local);
+        self.inner
+            .metrics
+            .request(key.cache_name(), Some(TierName::Local), Lookup::Hit);
+        self.backfill_request(key, opts, &shared);
         Some(value)
     }
 

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::CacheKey;
+use crate::key::stable_hash;
 
 /// Where a flag entry came from; later layers win.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -229,8 +230,13 @@ impl Flags {
     /// What to do for `key` under flag `name`: `Percent(n)` resolves to `On` or `Off` by a stable
     /// hash of the key, so a given key is consistently cached or not on every node.
     pub(crate) fn decide(&self, name: &str, key: &CacheKey) -> FlagMode {
+        self.decide_text(name, key.as_str())
+    }
+
+    /// [`decide`](Self::decide) for a key known only by its text (the allocation-free hit path).
+    pub(crate) fn decide_text(&self, name: &str, key_text: &str) -> FlagMode {
         match self.mode(name) {
-            FlagMode::Percent(p) if key.stable_hash() % 100 < u64::from(p) => FlagMode::On,
+            FlagMode::Percent(p) if stable_hash(key_text) % 100 < u64::from(p) => FlagMode::On,
             FlagMode::Percent(_) => FlagMode::Off,
             other => other,
         }

@@ -99,10 +99,14 @@ impl CacheKey {
     ) -> CacheKey {
         // One buffer for the whole text: this runs on every call of a cached function.
         let mut full = String::with_capacity(cache_name.len() + 40);
-        let (name_end, tail_start) = write_head(&mut full, cache_name, schema_version);
-        full.push(':');
-        KeyWriter::write_group(&mut full, parts);
-        Self::finish(cache_name, schema_version, full, name_end, tail_start)
+        let draft = KeyDraft::write(&mut full, cache_name, schema_version, parts);
+        Self::finish(
+            cache_name,
+            schema_version,
+            full,
+            draft.name_end,
+            draft.tail_start,
+        )
     }
 
     /// The same key with `@schema_version` after the name (or none, for 0);
@@ -207,7 +211,7 @@ impl CacheKey {
     /// XXH3-64 of the text: the same in every process and release (used for
     /// percentage rollouts).
     pub fn stable_hash(&self) -> u64 {
-        xxhash_rust::xxh3::xxh3_64(self.as_str().as_bytes())
+        stable_hash(self.as_str())
     }
 
     /// Builds `escape(name)[@N]` + `tail` and shortens it when too long.
@@ -236,6 +240,49 @@ impl CacheKey {
             schema_version,
         }))
     }
+}
+
+/// The text of a [`CacheKey::with_schema`] key written into a caller's buffer, so a lookup can
+/// use it before (and, on a hit, instead of) allocating the key itself.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyDraft {
+    name_end: usize,
+    tail_start: usize,
+}
+
+impl KeyDraft {
+    /// Appends `escape(name)[@N]:parts` to `buf` (expected empty).
+    pub(crate) fn write(
+        buf: &mut String,
+        cache_name: &str,
+        schema_version: u32,
+        parts: &(impl KeyPart + ?Sized),
+    ) -> KeyDraft {
+        let (name_end, tail_start) = write_head(buf, cache_name, schema_version);
+        buf.push(':');
+        KeyWriter::write_group(buf, parts);
+        KeyDraft {
+            name_end,
+            tail_start,
+        }
+    }
+
+    /// The key whose text `self` wrote into `text`; the same as [`CacheKey::with_schema`] with
+    /// the same arguments.
+    pub(crate) fn finish(self, cache_name: &str, schema_version: u32, text: &str) -> CacheKey {
+        CacheKey::finish(
+            cache_name,
+            schema_version,
+            text.to_owned(),
+            self.name_end,
+            self.tail_start,
+        )
+    }
+}
+
+/// XXH3-64 of a key text: what [`CacheKey::stable_hash`] returns for that text.
+pub(crate) fn stable_hash(key_text: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(key_text.as_bytes())
 }
 
 /// Writes `escape(name)[@N]`; returns where the name ends and where the tail starts.

@@ -5,11 +5,13 @@
 //! key, and expires at its own stale-until time.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use moka::Expiry;
 
 use super::SharedValue;
+use super::front::{self, FrontShared};
 use crate::codec::EntryMeta;
 use crate::{CacheKey, clock};
 
@@ -25,6 +27,8 @@ pub(crate) struct LocalEntry {
     /// The entry's tags; `None` when it was backfilled by a read that did not know them (a
     /// plain `get`), in which case every tag invalidation drops it to stay correct.
     pub(crate) tags: Option<Arc<[Arc<str>]>>,
+    /// Set once moka has removed or replaced the entry; per-thread fronts check it.
+    retired: AtomicBool,
 }
 
 impl LocalEntry {
@@ -39,7 +43,16 @@ impl LocalEntry {
             meta,
             encoded_len: u32::try_from(encoded_len).unwrap_or(u32::MAX),
             tags,
+            retired: AtomicBool::new(false),
         }
+    }
+
+    pub(crate) fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
     }
 }
 
@@ -57,6 +70,8 @@ pub struct LocalTier {
     /// choosing collisions (moka's buckets are still per-process randomly seeded).
     cache: moka::sync::Cache<CacheKey, Arc<LocalEntry>, foldhash::fast::RandomState>,
     max_bytes: u64,
+    /// What every thread's front for this tier checks (see [`front`]).
+    front: Arc<FrontShared>,
 }
 
 impl std::fmt::Debug for LocalTier {
@@ -82,9 +97,16 @@ impl LocalTier {
                     .saturating_add(ENTRY_OVERHEAD)
             })
             .expire_after(UntilStale)
+            // Called by the thread that removes or replaces an entry, before that call
+            // returns: from then on no front serves it.
+            .eviction_listener(|_, entry: Arc<LocalEntry>, _| entry.retire())
             .support_invalidation_closures()
             .build_with_hasher(foldhash::fast::RandomState::default());
-        LocalTier { cache, max_bytes }
+        LocalTier {
+            cache,
+            max_bytes,
+            front: Arc::new(FrontShared::new()),
+        }
     }
 
     /// The byte budget.
@@ -107,8 +129,28 @@ impl LocalTier {
         self.cache.run_pending_tasks();
     }
 
-    pub(crate) fn get(&self, key: &CacheKey) -> Option<Arc<LocalEntry>> {
-        self.cache.get(key)
+    /// Calls `f` with the entry under `key`, if there is one: from this thread's front when it
+    /// holds it, else from moka (offering it to the front).
+    pub(crate) fn with_entry<R>(
+        &self,
+        key: &str,
+        f: impl FnOnce(&Arc<LocalEntry>) -> R,
+    ) -> Option<R> {
+        let hash = front::hash(key);
+        let mut f = Some(f);
+        if let front::Lookup::Hit { result, touch } =
+            front::lookup(&self.front, key, hash, |entry| f.take().map(|f| f(entry)))
+        {
+            if touch {
+                // Keeps moka's eviction policy aware that this key is hot.
+                let _ = self.cache.get(key);
+            }
+            return result;
+        }
+        let epoch = self.front.epoch();
+        let entry = self.cache.get(key)?;
+        front::offer(&self.front, key, hash, epoch, &entry);
+        f.map(|f| f(&entry))
     }
 
     pub(crate) fn insert(&self, key: CacheKey, entry: LocalEntry) {
@@ -128,10 +170,14 @@ impl LocalTier {
                 .as_ref()
                 .is_none_or(|tags| tags.iter().any(|t| **t == *tag))
         });
+        // After moka hides the entries: a front must not keep serving them until moka's
+        // maintenance gets round to removing (and retiring) them.
+        self.front.bump_epoch();
     }
 
     pub(crate) fn clear(&self) {
         self.cache.invalidate_all();
+        self.front.bump_epoch();
     }
 }
 

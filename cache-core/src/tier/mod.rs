@@ -5,6 +5,7 @@
 //! - [`remote`]: the trait a shared tier (Redis) implements; [`memory::MemoryRemote`] is an
 //!   in-process implementation for tests and single-binary demos.
 
+mod front;
 pub mod local;
 pub mod memory;
 pub mod remote;

@@ -52,7 +52,7 @@ pub(crate) fn scoped<F: Future>(fut: F) -> tokio::task::futures::TaskLocalFuture
 
 /// The value cached under `key` for cache `cache_id` in the current scope; the outer `None`
 /// means there is no scope (so no lookup happened), the inner one a miss.
-pub(crate) fn get(cache_id: u64, key: &CacheKey) -> Option<Option<SharedValue>> {
+pub(crate) fn get(cache_id: u64, key: &str) -> Option<Option<SharedValue>> {
     SCOPE
         .try_with(|map| {
             let caches = map.caches.borrow();

@@ -19,6 +19,16 @@ impl Calls {
     pub fn get(&self) -> usize {
         self.0.load(Ordering::SeqCst)
     }
+
+    /// Waits until `n` calls were counted. A task that counts itself right before calling the
+    /// cache joins the key's flight without yielding in between, so a loader that waits for
+    /// every caller (plus a margin for a thread the OS paused in that gap) makes "one load"
+    /// independent of how slowly a busy machine schedules the tasks.
+    pub async fn reach(&self, n: usize) {
+        while self.get() < n {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
 }
 
 pub fn local_only() -> Cache {

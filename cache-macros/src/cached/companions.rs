@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::expand::{cache_ref, helper_name, key_call, key_value, p};
+use super::expand::{KeyUse, cache_ref, helper_name, key_call, key_value, p};
 use super::mentions::Mentions;
 use super::params::Param;
 use super::validate::{CacheSource, Plan};
@@ -52,7 +52,7 @@ pub(super) fn key_fn(plan: &Plan) -> TokenStream {
     let generics = &sig.generics;
     let where_clause = &generics.where_clause;
     let inputs = companion_inputs(plan, |t| !t.skip, false);
-    let value = key_value(plan, quote!(self));
+    let value = key_value(plan, quote!(self), KeyUse::Build);
     let allow = allow_lints();
     let doc = format!(
         "The cache key `{}` uses for these arguments (each by reference; \

@@ -94,11 +94,6 @@ fn emitted_fn(plan: &Plan) -> TokenStream {
     let func = &plan.func;
     let (attrs, vis, sig, ret) = (&func.attrs, &func.vis, &func.sig, &plan.ret);
 
-    let key = match plan.companions {
-        Companions::None => inline_key(plan),
-        _ => key_call(plan, false),
-    };
-
     let static_opts = &plan.static_opts;
     let opts_static = quote! {
         static __CACHED_OPTS: #p::LazyLock<#p::Options> =
@@ -147,13 +142,33 @@ fn emitted_fn(plan: &Plan) -> TokenStream {
     } else {
         quote!(#call #args)
     };
+    let probe = inline_key(plan, KeyUse::Probe);
+    let hit_fn = match value_type(ret, &plan.shape) {
+        Some(value) => quote! {{
+            #[allow(unused_imports)]
+            use #p::{ProbeCacheable as _, ProbeUncacheable as _};
+            (&#p::ProbeFor::<#value>::new()).hit_fn()
+        }},
+        None => quote!(::core::option::Option::None),
+    };
+    let hit = match plan.shape {
+        Shape::Result => quote!(::core::result::Result::Ok(__cached_hit)),
+        Shape::Option => quote!(::core::option::Option::Some(__cached_hit)),
+        Shape::Value => quote!(__cached_hit),
+    };
     quote! {
         #(#attrs)*
         #vis #sig {
-            let __cached_key: #p::CacheKey = #key;
             #opts_static
             let __cached_opts: &#p::Options = #opts;
             let __cached_cache: &#p::Cache = #cache;
+            let __cached_hit_fn = #hit_fn;
+            // The hit path writes the key into a reused buffer; the key is only allocated
+            // when the full path (a miss, a refresh) needs it.
+            let __cached_key: #p::CacheKey = match #probe {
+                #p::Probe::Hit(__cached_hit) => return #hit,
+                #p::Probe::Miss(__cached_key) => __cached_key,
+            };
             #load
         }
     }
@@ -170,21 +185,31 @@ pub(super) fn cache_ref(plan: &Plan, moves: bool) -> TokenStream {
     }
 }
 
-/// The key computed in the function itself (no companions): arguments are rebound as
-/// references first, so `key = …` sees the same types as in `<fn>_cache_key`.
-fn inline_key(plan: &Plan) -> TokenStream {
+/// What the key expression produces.
+#[derive(Clone, Copy)]
+pub(super) enum KeyUse {
+    /// A `CacheKey` (companions).
+    Build,
+    /// A `Probe<T>`: the hit path's value, or the key (in the function itself).
+    Probe,
+}
+
+/// The key computed in the function itself: arguments are rebound as references first, so
+/// `key = …` sees the same types as in `<fn>_cache_key`.
+fn inline_key(plan: &Plan, using: KeyUse) -> TokenStream {
     let rebinds = plan.params.typed.iter().filter(|t| !t.skip).map(|t| {
         let (pat, name) = (&t.key_pat, &t.name);
         quote!(#[allow(unused_variables)] let #pat = &#name;)
     });
     let by_ref = plan.params.receiver.as_ref().is_none_or(|r| r.by_ref);
     let self_part = if by_ref { quote!(self) } else { quote!(&self) };
-    let value = key_value(plan, self_part);
+    let value = key_value(plan, self_part, using);
     quote!({ #(#rebinds)* #value })
 }
 
-/// `CacheKey::with_schema(name, version, &(type names…, parts…))`.
-pub(super) fn key_value(plan: &Plan, self_part: TokenStream) -> TokenStream {
+/// `CacheKey::with_schema(name, version, &(type names…, parts…))`, or with
+/// [`KeyUse::Probe`] `probe_parts(cache, opts, name, version, &(…))`.
+pub(super) fn key_value(plan: &Plan, self_part: TokenStream, using: KeyUse) -> TokenStream {
     let p = p(plan);
     let mut parts = Vec::new();
     if plan.params.receiver.is_some() && plan.name_is_default {
@@ -220,14 +245,27 @@ pub(super) fn key_value(plan: &Plan, self_part: TokenStream) -> TokenStream {
     if let (Some(key), [_only]) = (&plan.key, parts.as_slice()) {
         // A `key = …` that is already a `CacheKey` is used as it is; anything else becomes the
         // parts of a key named after the function.
+        let call = match using {
+            KeyUse::Build => quote!(cache_key_for(#name, #version)),
+            KeyUse::Probe => {
+                quote!(probe_for(
+                    __cached_hit_fn, __cached_cache, __cached_opts, #name, #version
+                ))
+            }
+        };
         return quote_spanned!(key.span()=> {
             #[allow(unused_imports)]
             use #p::{KeyFromParts as _, KeyIsCacheKey as _};
-            (&#p::KeyProbe(&(#key))).cache_key_for(#name, #version)
+            (&#p::KeyProbe(&(#key))).#call
         });
     }
     let tuple = tuple(&parts);
-    quote!(#p::CacheKey::with_schema(#name, #version, &#tuple))
+    match using {
+        KeyUse::Build => quote!(#p::CacheKey::with_schema(#name, #version, &#tuple)),
+        KeyUse::Probe => quote!(#p::probe_parts(
+            __cached_hit_fn, __cached_cache, __cached_opts, #name, #version, &#tuple
+        )),
+    }
 }
 
 /// A tuple of `parts`, nested in groups of 12 (the largest tuple `KeyPart` covers).
@@ -258,6 +296,29 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 
 /// Where type errors about the cached types go: `E` of `Result<T, E>`, `T` of `Option<T>`,
 /// else the return type.
+/// The cached value's type as written (`T` of `Result<T, E>`, `Option<T>` or plain `T`), when
+/// it can be named in the function body; `None` leaves the call without a hit path.
+fn value_type<'a>(ret: &'a syn::Type, shape: &Shape) -> Option<&'a syn::Type> {
+    let value = match shape {
+        Shape::Value => ret,
+        Shape::Result | Shape::Option => match ret {
+            syn::Type::Path(p) => match &p.path.segments.last()?.arguments {
+                syn::PathArguments::AngleBracketed(a) => {
+                    a.args.iter().find_map(|arg| match arg {
+                        syn::GenericArgument::Type(t) => Some(t),
+                        _ => None,
+                    })?
+                }
+                _ => return None,
+            },
+            _ => return None,
+        },
+    };
+    // `impl Trait` cannot be named in a body (and cannot be cached anyway).
+    let text = quote!(#value).to_string();
+    (!text.contains("impl ") && !text.contains("dyn ")).then_some(value)
+}
+
 fn shape_span(ret: &syn::Type, shape: &Shape) -> Span {
     let index = match shape {
         Shape::Result => 1,
