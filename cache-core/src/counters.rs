@@ -1,7 +1,9 @@
-//! One macro for the always-on atomic counters every crate of the workspace keeps.
+//! One macro for the always-on counters every crate of the workspace keeps.
 
-/// Declares `$counters` (a struct of `AtomicU64`s with `snapshot()` and `bump()`) and
-/// `$snapshot` (a public, `Copy` struct of `u64`s with the same field names and docs).
+/// Declares `$counters` (a struct of [`StripedCounter`](crate::metrics::StripedCounter)s with
+/// `snapshot()` and `bump()`) and `$snapshot` (a public, `Copy` struct of `u64`s with the same
+/// field names and docs). Striped, so threads bumping the same counter (every hit bumps one)
+/// never write a shared cache line; `snapshot()` sums the stripes.
 /// Used by `cache-core` and `cache-redis`; not a public API.
 #[doc(hidden)]
 #[macro_export]
@@ -14,7 +16,7 @@ macro_rules! __atomic_counters {
     ) => {
         #[derive(Debug, Default)]
         pub(crate) struct $counters {
-            $(pub(crate) $name: ::std::sync::atomic::AtomicU64,)*
+            $(pub(crate) $name: $crate::metrics::StripedCounter,)*
         }
 
         $(#[$snapshot_doc])*
@@ -24,11 +26,12 @@ macro_rules! __atomic_counters {
 
         impl $counters {
             pub(crate) fn snapshot(&self) -> $snapshot {
-                $snapshot { $($name: self.$name.load(::std::sync::atomic::Ordering::Relaxed),)* }
+                $snapshot { $($name: self.$name.get(),)* }
             }
 
-            pub(crate) fn bump(counter: &::std::sync::atomic::AtomicU64) {
-                counter.fetch_add(1, ::std::sync::atomic::Ordering::Relaxed);
+            #[inline]
+            pub(crate) fn bump(counter: &$crate::metrics::StripedCounter) {
+                counter.add(1);
             }
         }
     };

@@ -185,3 +185,104 @@ async fn shadow_outcomes_are_counted_by_name() {
     // First call populates; then 1 == 1 (match), 2 != 1 (mismatch), 2 != 1 (mismatch).
     assert_eq!((outcome("match"), outcome("mismatch")), (1.0, 2.0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_hits_are_exported_one_for_one() {
+    const TASKS: u64 = 8;
+    const HITS_PER_TASK: u64 = 5_000;
+    let metrics = PrometheusMetrics::new().unwrap();
+    let cache = Cache::builder()
+        .local(LocalTier::new(1 << 20))
+        .meter(metrics.meter())
+        .build();
+    let opts = Options::new()
+        .ttl(Duration::from_secs(3600))
+        .early_refresh(false);
+    let key = CacheKey::new("hot", &1);
+    let _ = cache
+        .get_or_load(&key, &opts, || async { Ok::<u32, ()>(1) })
+        .await;
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let (cache, opts, key) = (cache.clone(), opts.clone(), key.clone());
+            tokio::spawn(async move {
+                for _ in 0..HITS_PER_TASK {
+                    let got = cache
+                        .get_or_load(&key, &opts, || async { Ok::<u32, ()>(2) })
+                        .await;
+                    assert_eq!(got, Ok(1));
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+
+    let text = metrics.render();
+    let hot = |tier, result| {
+        value(
+            &text,
+            "cache_requests_total",
+            &[
+                ("cache_name", "hot"),
+                ("cache_tier", tier),
+                ("cache_result", result),
+            ],
+        )
+    };
+    assert_eq!(hot("local", "hit"), (TASKS * HITS_PER_TASK) as f64);
+    assert_eq!(hot("local", "miss"), 1.0);
+    assert_eq!(cache.stats().local_hits, TASKS * HITS_PER_TASK);
+    assert_eq!(cache.stats().misses, 1);
+    // Pairs never counted are not exported at all, as with a synchronous counter.
+    assert!(!text.contains("cache_result=\"stale\""));
+}
+
+#[tokio::test]
+async fn caches_on_one_thread_report_to_their_own_meters() {
+    let (first, second) = (
+        PrometheusMetrics::new().unwrap(),
+        PrometheusMetrics::new().unwrap(),
+    );
+    let build = |m: &PrometheusMetrics| {
+        Cache::builder()
+            .local(LocalTier::new(1 << 20))
+            .meter(m.meter())
+            .build()
+    };
+    let (a, b) = (build(&first), build(&second));
+    let opts = Options::new().ttl(Duration::from_secs(3600));
+    // Alternate between the caches (and two names) on one thread: 3 calls to `a`, 5 to `b`.
+    for round in 0..5 {
+        for name in ["users", "posts"] {
+            let key = CacheKey::new(name, &1);
+            if round < 3 {
+                let _ = a
+                    .get_or_load(&key, &opts, || async { Ok::<u8, ()>(1) })
+                    .await;
+            }
+            let _ = b
+                .get_or_load(&key, &opts, || async { Ok::<u8, ()>(1) })
+                .await;
+        }
+    }
+    for (metrics, calls) in [(&first, 3.0), (&second, 5.0)] {
+        let text = metrics.render();
+        for name in ["users", "posts"] {
+            let count = |result| {
+                value(
+                    &text,
+                    "cache_requests_total",
+                    &[
+                        ("cache_name", name),
+                        ("cache_tier", "local"),
+                        ("cache_result", result),
+                    ],
+                )
+            };
+            assert_eq!((count("miss"), count("hit")), (1.0, calls - 1.0), "{name}");
+        }
+    }
+}

@@ -1,9 +1,5 @@
-//! Attribute sets built once per cache name, so recording a hit allocates nothing.
+//! Attribute sets built once per cache name, so recording or reporting allocates nothing.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use arc_swap::ArcSwap;
 use opentelemetry::KeyValue;
 
 use crate::stats::TierName;
@@ -22,6 +18,21 @@ const RESULTS: [&str; 5] = ["hit", "miss", "stale", "bypass", "error"];
 /// Index 3 is "no tier" (a bypass never reaches one).
 const TIERS: [&str; 4] = ["request", "local", "remote", "none"];
 
+/// How many (tier, result) pairs `cache.requests` has per cache name.
+pub(crate) const REQUEST_SLOTS: usize = TIERS.len() * RESULTS.len();
+
+/// The index of one (tier, result) pair, in `0..REQUEST_SLOTS`.
+#[inline]
+pub(crate) fn request_slot(tier: Option<TierName>, result: Lookup) -> usize {
+    let tier = match tier {
+        Some(TierName::Request) => 0,
+        Some(TierName::Local) => 1,
+        Some(TierName::Remote) => 2,
+        None => 3,
+    };
+    tier * RESULTS.len() + result as usize
+}
+
 /// Every attribute set one cache name needs.
 pub(crate) struct NameAttrs {
     name: [KeyValue; 1],
@@ -30,7 +41,7 @@ pub(crate) struct NameAttrs {
 }
 
 impl NameAttrs {
-    fn new(name: &str) -> NameAttrs {
+    pub(crate) fn new(name: &str) -> NameAttrs {
         let name_kv = KeyValue::new("cache.name", name.to_string());
         let requests = TIERS
             .iter()
@@ -57,40 +68,12 @@ impl NameAttrs {
         &self.name
     }
 
-    pub(crate) fn request(&self, tier: Option<TierName>, result: Lookup) -> &[KeyValue] {
-        let tier = match tier {
-            Some(TierName::Request) => 0,
-            Some(TierName::Local) => 1,
-            Some(TierName::Remote) => 2,
-            None => 3,
-        };
-        &self.requests[tier * RESULTS.len() + result as usize]
+    /// The `cache.requests` attributes of [`request_slot`]'s `slot`.
+    pub(crate) fn request(&self, slot: usize) -> &[KeyValue] {
+        &self.requests[slot]
     }
 
     pub(crate) fn shadow(&self, matched: bool) -> &[KeyValue] {
         &self.shadow[usize::from(matched)]
-    }
-}
-
-/// Copy-on-write map from cache name to its attribute sets: reads are lock-free.
-#[derive(Default)]
-pub(crate) struct AttrCache {
-    by_name: ArcSwap<HashMap<Arc<str>, Arc<NameAttrs>>>,
-}
-
-impl AttrCache {
-    #[inline]
-    pub(crate) fn with<R>(&self, name: &str, f: impl FnOnce(&NameAttrs) -> R) -> R {
-        if let Some(attrs) = self.by_name.load().get(name) {
-            return f(attrs);
-        }
-        let attrs = Arc::new(NameAttrs::new(name));
-        self.by_name.rcu(|old| {
-            let mut next = HashMap::clone(old);
-            next.entry(Arc::from(name))
-                .or_insert_with(|| Arc::clone(&attrs));
-            next
-        });
-        f(&attrs)
     }
 }

@@ -4,10 +4,10 @@
 //!
 //! | instrument | kind | attributes |
 //! |---|---|---|
-//! | `cache.requests` | counter | `cache.name`, `cache.tier`, `cache.result` = hit, miss, stale, bypass, error |
+//! | `cache.requests` | counter (observable) | `cache.name`, `cache.tier`, `cache.result` = hit, miss, stale, bypass, error |
 //! | `cache.load.duration` | histogram, s | `cache.name` |
 //! | `cache.tier.duration` | histogram, s | `cache.tier`, `operation` |
-//! | `cache.coalesced` | counter | `cache.name` |
+//! | `cache.coalesced` | counter (observable) | `cache.name` |
 //! | `cache.entry.size` | histogram, bytes after compression | `cache.name` |
 //! | `cache.errors` | counter | `cache.tier`, `error.type` |
 //! | `cache.shadow` | counter | `cache.name`, `outcome` = match, mismatch |
@@ -17,21 +17,37 @@
 //! Every lookup a call makes is one `cache.requests` point for the tier it asked, so the hit ratio
 //! of a tier is `hit / (hit + miss + stale)` of that tier. Attribute sets are built once per cache
 //! name and reused; without a meter nothing is recorded and nothing is paid.
+//!
+//! `cache.requests` and `cache.coalesced` happen on every call, hits included, so they are
+//! counted in this crate's striped atomics (a few ns, no lock, no shared cache line) and
+//! reported by observable counters that sum them at collection time. Their exported names,
+//! descriptions and attributes are those of the synchronous counters they replace. One
+//! difference: an observable counter reports absolute values, so two caches that share a meter
+//! *and* a cache name do not add up; the last one to report wins. Give each cache its own
+//! meter (or distinct cache names) if several in one process report to one exporter.
+//! The histograms and the error and shadow counters are on miss and remote paths and record
+//! through the OpenTelemetry SDK directly.
 
 mod attrs;
+mod gauges;
+mod names;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+mod striped;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
-use opentelemetry::metrics::{Counter, Histogram, Meter, ObservableGauge};
+use opentelemetry::metrics::{Counter, Histogram, Meter, ObservableCounter, ObservableGauge};
 
-use crate::flags::{FlagMode, Flags};
+use crate::flags::Flags;
 use crate::stats::TierName;
 use crate::tier::local::LocalTier;
-use attrs::AttrCache;
 pub(crate) use attrs::Lookup;
+use names::Names;
+#[doc(hidden)]
+pub use striped::StripedCounter;
 
 const SECONDS: &[f64] = &[
     0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -55,15 +71,17 @@ pub(crate) struct Metrics {
 }
 
 struct Instruments {
-    requests: Counter<u64>,
     load_duration: Histogram<f64>,
     tier_duration: Histogram<f64>,
-    coalesced: Counter<u64>,
     entry_size: Histogram<u64>,
     errors: Counter<u64>,
     shadow: Counter<u64>,
-    attrs: AttrCache,
-    /// Observable gauges report through callbacks for as long as they are alive.
+    /// Per cache name: attribute sets, and the counts `cache.requests` and `cache.coalesced`
+    /// report (their callbacks hold the same `Arc`).
+    names: Arc<Names>,
+    /// The SDK (0.33) runs the callbacks for as long as its provider lives, whatever becomes
+    /// of these handles; they are kept in case a later SDK ties callbacks to them.
+    _counters: [ObservableCounter<u64>; 2],
     _gauges: Vec<ObservableGauge<u64>>,
 }
 
@@ -83,35 +101,36 @@ impl Metrics {
     #[inline]
     pub(crate) fn request(&self, name: &str, tier: Option<TierName>, result: Lookup) {
         if let Some(i) = &self.instruments {
-            i.attrs
-                .with(name, |a| i.requests.add(1, a.request(tier, result)));
+            i.names.with(name, |n| n.count_request(tier, result));
         }
     }
 
     pub(crate) fn load(&self, name: &str, took: Duration) {
         if let Some(i) = &self.instruments {
-            i.attrs.with(name, |a| {
-                i.load_duration.record(took.as_secs_f64(), a.name())
+            i.names.with(name, |n| {
+                i.load_duration.record(took.as_secs_f64(), n.attrs.name())
             });
         }
     }
 
     pub(crate) fn coalesced(&self, name: &str) {
         if let Some(i) = &self.instruments {
-            i.attrs.with(name, |a| i.coalesced.add(1, a.name()));
+            i.names.with(name, |n| n.count_coalesced());
         }
     }
 
     pub(crate) fn entry_size(&self, name: &str, bytes: usize) {
         if let Some(i) = &self.instruments {
             let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
-            i.attrs.with(name, |a| i.entry_size.record(bytes, a.name()));
+            i.names
+                .with(name, |n| i.entry_size.record(bytes, n.attrs.name()));
         }
     }
 
     pub(crate) fn shadow(&self, name: &str, matched: bool) {
         if let Some(i) = &self.instruments {
-            i.attrs.with(name, |a| i.shadow.add(1, a.shadow(matched)));
+            i.names
+                .with(name, |n| i.shadow.add(1, n.attrs.shadow(matched)));
         }
     }
 
@@ -144,59 +163,10 @@ impl Instruments {
         local: Option<&LocalTier>,
         flags: &Flags,
     ) -> Instruments {
-        let mut gauges = Vec::new();
-        let ns = KeyValue::new("cache.namespace", namespace.to_string());
-        if let Some(local) = local {
-            let (tier, attrs) = (local.clone(), [ns.clone()]);
-            gauges.push(
-                meter
-                    .u64_observable_gauge("cache.local.entries")
-                    .with_description("Entries in the local tier")
-                    .with_callback(move |o| o.observe(tier.entry_count(), &attrs))
-                    .build(),
-            );
-            let (tier, attrs) = (local.clone(), [ns]);
-            gauges.push(
-                meter
-                    .u64_observable_gauge("cache.local.bytes")
-                    // No unit: the exporter would append `_bytes` to a name that says it.
-                    .with_description("Bytes charged in the local tier")
-                    .with_callback(move |o| o.observe(tier.weighted_bytes(), &attrs))
-                    .build(),
-            );
-        }
-        let flags = flags.clone();
-        gauges.push(
-            meter
-                .u64_observable_gauge("cache.flag.mode")
-                .with_description("Share of keys that use the cache (0-100) per flag, by mode")
-                .with_callback(move |o| {
-                    for (name, mode) in flags.entries() {
-                        let share = match mode {
-                            FlagMode::Off => 0,
-                            FlagMode::On | FlagMode::Shadow => 100,
-                            FlagMode::Percent(p) => u64::from(p),
-                        };
-                        let mode = match mode {
-                            FlagMode::Percent(_) => "percent".to_string(),
-                            other => other.to_string(),
-                        };
-                        o.observe(
-                            share,
-                            &[
-                                KeyValue::new("cache.name", name),
-                                KeyValue::new("mode", mode),
-                            ],
-                        );
-                    }
-                })
-                .build(),
-        );
+        let names = Arc::new(Names::new());
+        let requests = Arc::clone(&names);
+        let coalesced = Arc::clone(&names);
         Instruments {
-            requests: meter
-                .u64_counter("cache.requests")
-                .with_description("Cache lookups per tier and result")
-                .build(),
             load_duration: meter
                 .f64_histogram("cache.load.duration")
                 .with_description("Time spent in loaders")
@@ -208,10 +178,6 @@ impl Instruments {
                 .with_description("Time spent in remote tier operations")
                 .with_unit("s")
                 .with_boundaries(SECONDS.to_vec())
-                .build(),
-            coalesced: meter
-                .u64_counter("cache.coalesced")
-                .with_description("Callers that waited for another caller's load")
                 .build(),
             entry_size: meter
                 .u64_histogram("cache.entry.size")
@@ -227,8 +193,20 @@ impl Instruments {
                 .u64_counter("cache.shadow")
                 .with_description("Shadow-mode comparisons of cached and fresh values")
                 .build(),
-            attrs: AttrCache::default(),
-            _gauges: gauges,
+            _counters: [
+                meter
+                    .u64_observable_counter("cache.requests")
+                    .with_description("Cache lookups per tier and result")
+                    .with_callback(move |o| requests.for_each(|n| n.observe_requests(o)))
+                    .build(),
+                meter
+                    .u64_observable_counter("cache.coalesced")
+                    .with_description("Callers that waited for another caller's load")
+                    .with_callback(move |o| coalesced.for_each(|n| n.observe_coalesced(o)))
+                    .build(),
+            ],
+            _gauges: gauges::gauges(meter, namespace, local, flags),
+            names,
         }
     }
 }
