@@ -338,6 +338,36 @@ fn concatenated_frames_within_the_cap_decode_as_one_payload() {
 }
 
 #[test]
+fn payloads_past_one_mebibyte_round_trip_through_the_streaming_path() {
+    // Over 1 MiB decompressed, so decoding streams instead of decompressing in one call.
+    let value: Vec<String> = (0..100_000).map(|i| format!("entry {i:06}")).collect();
+    let codec = Codec::default();
+    let bytes = codec.encode(&value, meta()).unwrap();
+    assert!(Codec::is_compressed(&bytes));
+    assert!(rmp_serde::to_vec_named(&value).unwrap().len() > 1 << 20);
+    let (_, back): (EntryMeta, Vec<String>) = codec.decode(&bytes).unwrap();
+    assert_eq!(back, value);
+}
+
+#[test]
+fn a_corrupt_entry_does_not_spoil_the_next_decode_or_encode() {
+    // Encoding and decoding reuse one zstd context per thread; a failure midway must leave it
+    // usable.
+    let codec = Codec::default();
+    let good = codec.encode(&"z".repeat(4000), meta()).unwrap();
+    let mut corrupt = good.clone();
+    let last = corrupt.len() - 1;
+    corrupt[HEADER_LEN + 8..last].fill(0xA5);
+    for _ in 0..3 {
+        assert!(codec.decode::<String>(&corrupt).is_err());
+        assert!(codec.decode::<String>(&good[..good.len() - 3]).is_err());
+        let (_, value): (EntryMeta, String) = codec.decode(&good).unwrap();
+        assert_eq!(value, "z".repeat(4000));
+        assert_eq!(codec.encode(&"z".repeat(4000), meta()).unwrap(), good);
+    }
+}
+
+#[test]
 fn valid_msgpack_of_another_type_is_deserialize_error() {
     let codec = Codec::default();
     let bytes = codec.encode(&V1 { a: "x".into() }, meta()).unwrap();

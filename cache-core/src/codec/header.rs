@@ -31,17 +31,6 @@ pub(super) fn write(out: &mut Vec<u8>, flags: u8, meta: &EntryMeta) {
     out.extend_from_slice(&meta.load_micros.to_be_bytes());
 }
 
-/// Sets or clears [`FLAG_COMPRESSED`] in an envelope produced by [`write`].
-pub(super) fn set_compressed(envelope: &mut [u8], compressed: bool) {
-    if let Some(flags) = envelope.get_mut(1) {
-        if compressed {
-            *flags |= FLAG_COMPRESSED;
-        } else {
-            *flags &= !FLAG_COMPRESSED;
-        }
-    }
-}
-
 /// Parses and validates the header of `bytes`, returning its flags byte, its metadata and the
 /// payload that follows it.
 ///
@@ -120,16 +109,5 @@ mod tests {
         write(&mut out, 0, &meta);
         let (_, back, _) = read(&out).expect("valid header");
         assert_eq!(back.stale_until_ms, 10);
-    }
-
-    #[test]
-    fn set_compressed_toggles_only_bit_zero() {
-        let mut out = Vec::new();
-        write(&mut out, 0, &EntryMeta::default());
-        set_compressed(&mut out, true);
-        assert_eq!(out[1], FLAG_COMPRESSED);
-        set_compressed(&mut out, false);
-        assert_eq!(out[1], 0);
-        set_compressed(&mut [], true);
     }
 }
