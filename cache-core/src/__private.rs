@@ -163,7 +163,10 @@ pub trait ProbeCacheable<T> {
     fn hit_fn(&self) -> Option<HitFn<T>>;
 }
 
-impl<T: CachedValue> ProbeCacheable<T> for &ProbeFor<T> {
+// `(&ProbeFor::<T>::new()).hit_fn()`: the receiver is `&ProbeFor<T>`, which is exactly this
+// impl's `&self`, so it wins when it applies; the fallback's `&self` is `&&ProbeFor<T>` and is
+// only reached by auto-referencing.
+impl<T: CachedValue> ProbeCacheable<T> for ProbeFor<T> {
     #[inline(always)]
     fn hit_fn(&self) -> Option<HitFn<T>> {
         Some(|cache, key_text, name, opts| cache.hit_by_text(key_text, name, opts))
@@ -176,7 +179,7 @@ pub trait ProbeUncacheable<T> {
     fn hit_fn(&self) -> Option<HitFn<T>>;
 }
 
-impl<T> ProbeUncacheable<T> for ProbeFor<T> {
+impl<T> ProbeUncacheable<T> for &ProbeFor<T> {
     #[inline(always)]
     fn hit_fn(&self) -> Option<HitFn<T>> {
         None
@@ -343,4 +346,20 @@ where
 #[inline(always)]
 pub fn tag<S: AsRef<str> + ?Sized>(tag: &S) -> &str {
     tag.as_ref()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NotCacheable;
+
+    #[test]
+    fn the_hit_path_is_picked_exactly_for_cacheable_types() {
+        #[allow(unused_imports)]
+        use super::{ProbeCacheable as _, ProbeUncacheable as _};
+        assert!((&ProbeFor::<u32>::new()).hit_fn().is_some());
+        assert!((&ProbeFor::<Vec<String>>::new()).hit_fn().is_some());
+        assert!((&ProbeFor::<NotCacheable>::new()).hit_fn().is_none());
+    }
 }
