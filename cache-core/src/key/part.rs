@@ -84,13 +84,13 @@ via!(f32 as f32: f32);
 
 impl KeyPart for isize {
     fn write_key(&self, out: &mut KeyWriter<'_>) {
-        out.display_leaf(self);
+        out.integer_leaf(*self);
     }
 }
 
 impl KeyPart for usize {
     fn write_key(&self, out: &mut KeyWriter<'_>) {
-        out.display_leaf(self);
+        out.integer_leaf(*self);
     }
 }
 

@@ -18,11 +18,26 @@ fn is_escaped(c: char) -> bool {
     matches!(c, '%' | ':' | ',' | '[' | ']' | '~' | '/' | '#' | '@' | ' ') || c.is_control()
 }
 
+/// An ASCII byte that stays as it is (false for every non-ASCII byte, which takes the slow path).
+#[inline]
+fn plain_ascii(b: u8) -> bool {
+    matches!(b, 0x21..=0x7e)
+        && !matches!(
+            b,
+            b'%' | b':' | b',' | b'[' | b']' | b'~' | b'/' | b'#' | b'@'
+        )
+}
+
 /// Appends `s` to `out` with the key escaping: each byte of an escaped
 /// character becomes `%XX` (uppercase hex); the empty string becomes a lone `%`.
 pub(crate) fn escape_into(out: &mut String, s: &str) {
     if s.is_empty() {
         out.push('%');
+        return;
+    }
+    // Names and most parts are plain ASCII: one pass over the bytes instead of decoding chars.
+    if s.bytes().all(plain_ascii) {
+        out.push_str(s);
         return;
     }
     let mut rest = s;
@@ -96,22 +111,29 @@ impl<'a> KeyWriter<'a> {
 
     /// Writes a signed integer field in decimal (`-5`).
     pub fn i64(&mut self, v: i64) {
-        self.display_leaf(v);
+        self.integer_leaf(v);
     }
 
     /// Writes an unsigned integer field in decimal.
     pub fn u64(&mut self, v: u64) {
-        self.display_leaf(v);
+        self.integer_leaf(v);
     }
 
     /// Writes a signed 128-bit integer field in decimal.
     pub fn i128(&mut self, v: i128) {
-        self.display_leaf(v);
+        self.integer_leaf(v);
     }
 
     /// Writes an unsigned 128-bit integer field in decimal.
     pub fn u128(&mut self, v: u128) {
-        self.display_leaf(v);
+        self.integer_leaf(v);
+    }
+
+    /// Writes an integer in decimal, as `Display` would, without the formatting machinery
+    /// (integers are the most common key part and this runs on every cached call).
+    pub(crate) fn integer_leaf(&mut self, v: impl itoa::Integer) {
+        self.begin_field();
+        self.buf.push_str(itoa::Buffer::new().format(v));
     }
 
     /// Writes `true` or `false`.
