@@ -10,8 +10,10 @@ pub use mode::{FlagMode, FlagParseError};
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use arc_swap::ArcSwap;
+use parking_lot::Mutex;
 
 use crate::CacheKey;
 use crate::key::stable_hash;
@@ -83,6 +85,11 @@ pub trait FlagSource: Send + Sync + 'static {
 #[derive(Debug, Clone)]
 pub struct Flags {
     table: Arc<ArcSwap<FlagTable>>,
+    /// Whether the table has no entry at all (every cache on): the common case, answered on
+    /// every cached call by one relaxed load instead of a table load.
+    all_on: Arc<AtomicBool>,
+    /// Serialises updates, so `all_on` always describes the latest table.
+    writer: Arc<Mutex<()>>,
 }
 
 impl Default for Flags {
@@ -96,6 +103,8 @@ impl Flags {
     pub fn new() -> Flags {
         Flags {
             table: Arc::new(ArcSwap::from_pointee(FlagTable::default())),
+            all_on: Arc::new(AtomicBool::new(true)),
+            writer: Arc::new(Mutex::new(())),
         }
     }
 
@@ -135,7 +144,7 @@ impl Flags {
 
     /// Sets one cache's mode at runtime (`*` sets the global default), above code and env.
     pub fn set(&self, name: &str, mode: FlagMode) {
-        self.table.rcu(|old| {
+        self.update(|old| {
             old.with_layer(FlagLayer::Live, |live| {
                 live.insert(Arc::from(name), mode);
             })
@@ -144,7 +153,7 @@ impl Flags {
 
     /// Removes a runtime override, so the env or code entry applies again.
     pub fn clear_live(&self, name: &str) {
-        self.table.rcu(|old| {
+        self.update(|old| {
             old.with_layer(FlagLayer::Live, |live| {
                 live.remove(name);
             })
@@ -177,7 +186,7 @@ impl Flags {
     }
 
     fn replace_layer(&self, layer: FlagLayer, entries: Vec<(String, FlagMode)>, clear: bool) {
-        self.table.rcu(|old| {
+        self.update(|old| {
             old.with_layer(layer, |map| {
                 if clear {
                     map.clear();
@@ -189,8 +198,20 @@ impl Flags {
         });
     }
 
+    /// Replaces the table with `change(current)` and republishes `all_on`.
+    fn update(&self, change: impl FnOnce(&FlagTable) -> FlagTable) {
+        let _writing = self.writer.lock();
+        let next = change(&self.table.load());
+        let all_on = next.merged.is_empty() && next.global.is_none();
+        self.table.store(Arc::new(next));
+        self.all_on.store(all_on, Ordering::Release);
+    }
+
     /// The mode that applies to cache `name`.
     pub fn mode(&self, name: &str) -> FlagMode {
+        if self.all_on.load(Ordering::Acquire) {
+            return FlagMode::On;
+        }
         let table = self.table.load();
         if table.merged.is_empty() {
             // The common case in production: no per-cache entries, so no hashing at all.
