@@ -140,7 +140,7 @@ impl<T: KeyArg> KeyFromParts for &KeyProbe<'_, T> {
     }
 }
 
-/// [`Cache::hit_by_text`] for one value type: `(cache, key text, cache name, options)`.
+/// The engine's hit-only lookup for one value type: `(cache, key text, cache name, options)`.
 pub type HitFn<T> = fn(&Cache, &str, &str, &Options) -> Option<T>;
 
 /// Picks the hit path for the value type `T` of a `#[cached]` function by autoref
@@ -355,6 +355,8 @@ mod tests {
     struct NotCacheable;
 
     #[test]
+    // The borrow is the point: it is what the macro writes, and what picks the impl.
+    #[allow(clippy::needless_borrow)]
     fn the_hit_path_is_picked_exactly_for_cacheable_types() {
         #[allow(unused_imports)]
         use super::{ProbeCacheable as _, ProbeUncacheable as _};
