@@ -72,14 +72,7 @@ pub trait KeyIsCacheKey {
     fn cache_key_for(&self, name: &str, version: u32) -> CacheKey;
 
     /// [`probe_parts`] for a key that already exists.
-    fn probe_for<T>(
-        &self,
-        hit: Option<HitFn<T>>,
-        cache: &Cache,
-        opts: &Options,
-        name: &str,
-        version: u32,
-    ) -> Probe<T>;
+    fn probe_for<T>(&self, probe: ProbeArgs<'_, T>) -> Probe<T>;
 }
 
 impl KeyIsCacheKey for KeyProbe<'_, CacheKey> {
@@ -89,16 +82,12 @@ impl KeyIsCacheKey for KeyProbe<'_, CacheKey> {
     }
 
     #[inline]
-    fn probe_for<T>(
-        &self,
-        hit: Option<HitFn<T>>,
-        cache: &Cache,
-        opts: &Options,
-        name: &str,
-        version: u32,
-    ) -> Probe<T> {
-        let key = self.cache_key_for(name, version);
-        match hit.and_then(|hit| hit(cache, key.as_str(), key.cache_name(), opts)) {
+    fn probe_for<T>(&self, probe: ProbeArgs<'_, T>) -> Probe<T> {
+        let key = self.cache_key_for(probe.name, probe.version);
+        let found = probe
+            .hit
+            .and_then(|hit| hit(probe.cache, key.as_str(), key.cache_name(), probe.opts));
+        match found {
             Some(value) => Probe::Hit(value),
             None => Probe::Miss(key),
         }
@@ -111,14 +100,7 @@ pub trait KeyFromParts {
     fn cache_key_for(&self, name: &str, version: u32) -> CacheKey;
 
     /// [`probe_parts`] with these parts.
-    fn probe_for<V>(
-        &self,
-        hit: Option<HitFn<V>>,
-        cache: &Cache,
-        opts: &Options,
-        name: &str,
-        version: u32,
-    ) -> Probe<V>;
+    fn probe_for<V>(&self, probe: ProbeArgs<'_, V>) -> Probe<V>;
 }
 
 impl<T: KeyArg> KeyFromParts for &KeyProbe<'_, T> {
@@ -128,15 +110,8 @@ impl<T: KeyArg> KeyFromParts for &KeyProbe<'_, T> {
     }
 
     #[inline]
-    fn probe_for<V>(
-        &self,
-        hit: Option<HitFn<V>>,
-        cache: &Cache,
-        opts: &Options,
-        name: &str,
-        version: u32,
-    ) -> Probe<V> {
-        probe_parts(hit, cache, opts, name, version, &(key_part(self.0),))
+    fn probe_for<V>(&self, probe: ProbeArgs<'_, V>) -> Probe<V> {
+        probe_parts(probe, &(key_part(self.0),))
     }
 }
 
@@ -186,6 +161,20 @@ impl<T> ProbeUncacheable<T> for &ProbeFor<T> {
     }
 }
 
+/// Everything the hit path of one `#[cached]` call needs besides its key parts.
+pub struct ProbeArgs<'a, T> {
+    /// From [`ProbeFor`]: `None` when `T` cannot be cached (then there is no hit path).
+    pub hit: Option<HitFn<T>>,
+    /// The cache the function uses.
+    pub cache: &'a Cache,
+    /// The function's options.
+    pub opts: &'a Options,
+    /// The cache name.
+    pub name: &'a str,
+    /// The schema version.
+    pub version: u32,
+}
+
 /// What the hit path of a `#[cached]` call found: the value, or the key for the full path.
 pub enum Probe<T> {
     /// A fresh value from the request or local tier.
@@ -205,14 +194,14 @@ const KEY_TEXT_KEEP: usize = 4 * MAX_KEY_LEN;
 /// The hit path of a `#[cached]` call: writes the key `name[@version]:parts` into a reused
 /// buffer and asks `hit` (see [`ProbeFor`]); only when that misses is the key allocated.
 #[inline]
-pub fn probe_parts<T>(
-    hit: Option<HitFn<T>>,
-    cache: &Cache,
-    opts: &Options,
-    name: &str,
-    version: u32,
-    parts: &(impl KeyPart + ?Sized),
-) -> Probe<T> {
+pub fn probe_parts<T>(probe: ProbeArgs<'_, T>, parts: &(impl KeyPart + ?Sized)) -> Probe<T> {
+    let ProbeArgs {
+        hit,
+        cache,
+        opts,
+        name,
+        version,
+    } = probe;
     let Some(hit) = hit else {
         return Probe::Miss(CacheKey::with_schema(name, version, parts));
     };

@@ -143,6 +143,7 @@ fn emitted_fn(plan: &Plan) -> TokenStream {
         quote!(#call #args)
     };
     let probe = inline_key(plan, KeyUse::Probe);
+    let (name, version) = (&plan.name, plan.version);
     let hit_fn = match value_type(ret, &plan.shape) {
         Some(value) => quote! {{
             #[allow(unused_imports)]
@@ -162,7 +163,13 @@ fn emitted_fn(plan: &Plan) -> TokenStream {
             #opts_static
             let __cached_opts: &#p::Options = #opts;
             let __cached_cache: &#p::Cache = #cache;
-            let __cached_hit_fn = #hit_fn;
+            let __cached_probe = #p::ProbeArgs {
+                hit: #hit_fn,
+                cache: __cached_cache,
+                opts: __cached_opts,
+                name: #name,
+                version: #version,
+            };
             // The hit path writes the key into a reused buffer; the key is only allocated
             // when the full path (a miss, a refresh) needs it.
             let __cached_key: #p::CacheKey = match #probe {
@@ -248,9 +255,7 @@ pub(super) fn key_value(plan: &Plan, self_part: TokenStream, using: KeyUse) -> T
         let call = match using {
             KeyUse::Build => quote!(cache_key_for(#name, #version)),
             KeyUse::Probe => {
-                quote!(probe_for(
-                    __cached_hit_fn, __cached_cache, __cached_opts, #name, #version
-                ))
+                quote!(probe_for(__cached_probe))
             }
         };
         return quote_spanned!(key.span()=> {
@@ -262,9 +267,7 @@ pub(super) fn key_value(plan: &Plan, self_part: TokenStream, using: KeyUse) -> T
     let tuple = tuple(&parts);
     match using {
         KeyUse::Build => quote!(#p::CacheKey::with_schema(#name, #version, &#tuple)),
-        KeyUse::Probe => quote!(#p::probe_parts(
-            __cached_hit_fn, __cached_cache, __cached_opts, #name, #version, &#tuple
-        )),
+        KeyUse::Probe => quote!(#p::probe_parts(__cached_probe, &#tuple)),
     }
 }
 
