@@ -1,6 +1,7 @@
 //! Every command goes through [`Inner::call`]: circuit breaker, timeout, error mapping.
 
 use std::future::Future;
+use std::time::Duration;
 
 use redis::RedisResult;
 
@@ -40,11 +41,19 @@ impl Inner {
         &self,
         command: impl Future<Output = RedisResult<T>>,
     ) -> Result<T, Failure> {
+        self.call_within(self.config.command_timeout, command).await
+    }
+
+    /// [`call`](Self::call) bounded by `limit` instead of the command timeout.
+    pub(crate) async fn call_within<T>(
+        &self,
+        limit: Duration,
+        command: impl Future<Output = RedisResult<T>>,
+    ) -> Result<T, Failure> {
         let Some(permit) = self.breaker.admit() else {
             Counters::bump(&self.counters.fail_fast);
             return Err(Failure::Outage(Error::BreakerOpen));
         };
-        let limit = self.config.command_timeout;
         let (result, transition) = match tokio::time::timeout(limit, command).await {
             Ok(Ok(value)) => (Ok(value), permit.success()),
             Ok(Err(error)) if is_outage(&error) => (

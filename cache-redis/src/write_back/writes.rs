@@ -1,6 +1,7 @@
 //! Writing changes and reading what is pending.
 
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
 use redis::{FromRedisValue, ScriptInvocation};
 
@@ -10,6 +11,12 @@ use super::keys::random_id;
 use super::scripts::{PENDING, WRITE};
 use crate::error::Error;
 use crate::tier::millis;
+
+/// The shortest wait for a write-back command. A read that times out is just a miss, but a
+/// write that times out is ambiguous (Redis may have applied it) and the caller can only
+/// report a failure: under a burst, commands queue on the multiplexed connection, so writes
+/// wait longer than the tier's read timeout before giving up.
+pub(crate) const WRITE_TIMEOUT_FLOOR: Duration = Duration::from_secs(2);
 
 impl WriteBack {
     /// Adds `delta` to `field` of `entity` (`HINCRBY` and mark dirty, one script). Returns the
@@ -114,14 +121,15 @@ impl WriteBack {
         Ok(changes)
     }
 
-    /// Runs a script through the tier's breaker and timeout.
+    /// Runs a script through the tier's breaker, waiting at least [`WRITE_TIMEOUT_FLOOR`].
     pub(crate) async fn run<T: FromRedisValue>(
         &self,
         invocation: &ScriptInvocation<'_>,
     ) -> Result<T, Error> {
         let redis = &self.shared.redis;
+        let limit = redis.config.command_timeout.max(WRITE_TIMEOUT_FLOOR);
         redis
-            .call(redis.conn.invoke(invocation))
+            .call_within(limit, redis.conn.invoke(invocation))
             .await
             .map_err(|f| f.into_error())
     }

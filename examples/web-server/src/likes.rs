@@ -3,6 +3,12 @@
 //! per batch (the batch id is recorded in the same transaction as the counts). Without Redis it
 //! is written through with one atomic `UPDATE`. Either way no like is ever lost, and readers see
 //! the database count plus what is still pending.
+//!
+//! Known window: a read is two steps (the cached post, then the pending delta) and a flush is
+//! three (write the batch, drop the cached posts, acknowledge the batch). A read whose first step
+//! lands before the flush drops the post and whose second lands after the acknowledgement shows
+//! the count one batch short; the next read is exact. Closing it needs the post to carry the last
+//! applied batch generation and the reader to retry on a mismatch (not done).
 
 use std::sync::Arc;
 use std::time::Duration;
