@@ -80,19 +80,6 @@ fn bad_entries() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// Resident set size now and its peak, in KiB, from `/proc/self/status`.
-fn rss() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 #[tokio::test]
 async fn bad_entries_are_misses_counted_and_removed() {
     let server = RedisServer::start();
@@ -105,7 +92,7 @@ async fn bad_entries_are_misses_counted_and_removed() {
         email: "fresh@example.com".into(),
         age: 41,
     };
-    let (_, peak_before) = rss();
+    let (_, peak_before) = common::rss();
     for (i, (case, bytes)) in bad_entries().into_iter().enumerate() {
         let key = CacheKey::new("users", &(i as u64));
         let remote = cache.remote_key(&key);
@@ -132,7 +119,7 @@ async fn bad_entries_are_misses_counted_and_removed() {
         let exists: bool = conn.exists(&remote).await.unwrap();
         assert!(!exists, "{case}: the bad entry was removed");
     }
-    let (_, peak_after) = rss();
+    let (_, peak_after) = common::rss();
     let growth_kib = peak_after.saturating_sub(peak_before);
     println!("peak RSS growth over all bad entries: {growth_kib} KiB");
     assert!(growth_kib < 64 << 10, "peak RSS grew {growth_kib} KiB");

@@ -38,19 +38,6 @@ fn bomb(declare: bool) -> Vec<u8> {
     envelope
 }
 
-/// `VmRSS` and `VmHWM` in KiB.
-fn rss() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 /// Resets `VmHWM` to the current RSS (Linux `clear_refs` 5); `false` where not permitted.
 fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
@@ -83,13 +70,13 @@ async fn a_zstd_bomb_is_a_counted_miss_with_bounded_memory() {
         let warm = CacheKey::new("report", &99_u64);
         let _: Result<u8, ()> = cache.get_or_load(&warm, &opts, || async { Ok(1) }).await;
         let reset = reset_peak();
-        let (rss_before, peak_before) = rss();
+        let (rss_before, peak_before) = common::rss();
 
         let got: Result<String, ()> = cache
             .get_or_load(&key, &opts, || async { Ok("from the loader".to_string()) })
             .await;
 
-        let (_, peak_after) = rss();
+        let (_, peak_after) = common::rss();
         let base = if reset { rss_before } else { peak_before };
         let growth = peak_after.saturating_sub(base);
         println!(

@@ -27,14 +27,9 @@ impl Write for Logs {
     }
 }
 
-fn assert_hidden(text: &str) {
-    assert!(!text.contains(PASSWORD), "password leaked: {text}");
-    assert!(!text.contains(WRONG), "password leaked: {text}");
-}
-
-#[test]
-fn passwords_never_appear_in_debug_display_errors_or_logs() {
-    let server = RedisServer::start_with(&["--requirepass", PASSWORD]);
+/// Runs `test` on a current-thread runtime with every tracing event captured; returns the
+/// captured log text.
+fn with_captured_logs(test: impl std::future::Future<Output = ()>) -> String {
     let logs = Logs::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -45,9 +40,21 @@ fn passwords_never_appear_in_debug_display_errors_or_logs() {
         .enable_all()
         .build()
         .unwrap();
+    tracing::subscriber::with_default(subscriber, || runtime.block_on(test));
+    String::from_utf8(logs.0.lock().unwrap().clone()).unwrap()
+}
+
+fn assert_hidden(text: &str) {
+    assert!(!text.contains(PASSWORD), "password leaked: {text}");
+    assert!(!text.contains(WRONG), "password leaked: {text}");
+}
+
+#[test]
+fn passwords_never_appear_in_debug_display_errors_or_logs() {
+    let server = RedisServer::start_with(&["--requirepass", PASSWORD]);
     let port = server.port();
-    tracing::subscriber::with_default(subscriber, || {
-        runtime.block_on(async {
+    let logs = with_captured_logs(async {
+        {
             let bad = format!("redis://default:{WRONG}@127.0.0.1:{port}/0");
             let error = RedisTier::connect(&bad).await.expect_err("wrong password");
             assert_hidden(&format!("{error} {error:?}"));
@@ -83,9 +90,8 @@ fn passwords_never_appear_in_debug_display_errors_or_logs() {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
             assert_hidden(&format!("{tier:?}"));
-        });
+        }
     });
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(!logs.is_empty(), "the tier logged something");
     assert_hidden(&logs);
 }
@@ -134,20 +140,10 @@ fn acl_credentials_never_leak_through_an_outage_and_a_restart() {
     let server = RedisServer::start_with(&[
         "--user", "app", "on", ">s3cret", "~*", "&*", "+@all", "--user", "default", "off",
     ]);
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let port = server.port();
     let mut shown = String::new();
-    tracing::subscriber::with_default(subscriber, || {
-        runtime.block_on(async {
+    let logs = with_captured_logs(async {
+        {
             let wrong = format!("redis://app:{ACL_PASSWORD}x@127.0.0.1:{port}/0");
             let error = RedisTier::connect(&wrong)
                 .await
@@ -206,9 +202,8 @@ fn acl_credentials_never_leak_through_an_outage_and_a_restart() {
             let _ = likes.drain(&sink, Duration::from_secs(2)).await;
             tokio::time::sleep(Duration::from_millis(300)).await;
             shown += &format!("{tier:?} {likes:?}\n");
-        });
+        }
     });
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains("circuit breaker open"),
         "the breaker opened:\n{logs}"

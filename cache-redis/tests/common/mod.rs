@@ -122,3 +122,16 @@ pub async fn keys_with_ttl(conn: &mut redis::aio::MultiplexedConnection) -> Vec<
         cursor = next;
     }
 }
+
+/// `VmRSS` and `VmHWM` (resident set size now and its peak) in KiB, from `/proc/self/status`.
+pub fn rss() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
