@@ -242,6 +242,11 @@ impl Options {
 
     /// The flag name for `key`: the explicit flag, else the key's cache name.
     pub fn flag_name<'a>(&'a self, key: &'a crate::CacheKey) -> &'a str {
-        self.flag.as_deref().unwrap_or_else(|| key.cache_name())
+        self.flag_for(key.cache_name())
+    }
+
+    /// The flag name for cache `cache_name`: the explicit flag, else `cache_name`.
+    pub(crate) fn flag_for<'a>(&'a self, cache_name: &'a str) -> &'a str {
+        self.flag.as_deref().unwrap_or(cache_name)
     }
 }

@@ -119,8 +119,7 @@ impl Cache {
         name: &str,
         opts: &Options,
     ) -> Option<T> {
-        let flag = opts.flag.as_deref().unwrap_or(name);
-        if self.inner.flags.decide_text(flag, key_text) != crate::FlagMode::On {
+        if self.inner.flags.decide_text(opts.flag_for(name), key_text) != crate::FlagMode::On {
             return None;
         }
         let (stats, metrics) = (&self.inner.stats, &self.inner.metrics);
@@ -146,8 +145,8 @@ impl Cache {
             .flatten()
     }
 
-    /// A fresh value already in the local tier, looked up without counting a request: the
-    /// leader of a flight checks it in case another flight just filled it.
+    /// A fresh value already in the local tier, counted as a local hit: the leader of a flight
+    /// checks it in case another flight just filled it.
     pub(crate) fn peek_local<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Option<T> {
         let local = self.local_for(opts)?;
         let (value, shared) = local
