@@ -108,13 +108,14 @@ impl Breaker {
 }
 
 impl Permit<'_> {
-    /// Redis answered (even with an error reply: it is reachable).
+    /// Redis answered and can serve (an error reply such as `WRONGTYPE` or `NOPERM` still
+    /// shows it reachable; `LOADING`, `BUSY`, `READONLY` and the like count as failures).
     pub(crate) fn success(mut self) -> Transition {
         self.settled = true;
         self.breaker.settle(true)
     }
 
-    /// The call failed to reach Redis or timed out.
+    /// The call failed to reach Redis, timed out, or Redis cannot serve right now.
     pub(crate) fn failure(mut self) -> Transition {
         self.settled = true;
         self.breaker.settle(false)

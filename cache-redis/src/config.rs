@@ -181,8 +181,9 @@ impl RedisTierBuilder {
         Ok(config)
     }
 
-    /// Connects (and for a Cluster discovers the slots), checks the server's eviction policy
-    /// and starts the backplane subscriber.
+    /// Connects (and for a Cluster discovers the slots), checks that the user may run every
+    /// command the tier sends (else [`Error::Permission`] naming the refused commands), checks
+    /// the server's eviction policy and starts the backplane subscriber.
     pub async fn connect(self) -> Result<RedisTier, Error> {
         RedisTier::start(self.config()?).await
     }

@@ -4,9 +4,15 @@
 //!
 //! Neither retries with backoff on its own schedule: while Redis is down each command fails
 //! fast (or within the caller's timeout), and the circuit breaker decides when to try again.
+//!
+//! After a failover the single-node connection may still point at the demoted primary, which
+//! answers writes with `READONLY`; [`Conn::drop_after_readonly`] lets the next command connect
+//! afresh (a DNS name or proxy in front may lead it to the new primary). The Cluster client
+//! handles `READONLY` itself: it refreshes its slot map and retries on the slot's new owner;
+//! only if that fails too does the error reach the caller.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use redis::aio::MultiplexedConnection;
@@ -27,7 +33,13 @@ pub(crate) struct Single {
     current: Mutex<Option<(u64, MultiplexedConnection)>>,
     connecting: tokio::sync::Mutex<()>,
     generation: AtomicU64,
+    /// When a connection was last dropped because of `READONLY`.
+    readonly_drop: Mutex<Option<Instant>>,
 }
+
+/// Least time between two connections dropped for `READONLY`. While the endpoint stays a
+/// replica every write answers `READONLY`; reconnecting for each would be a reconnect storm.
+const READONLY_REDIAL: Duration = Duration::from_secs(1);
 
 impl Conn {
     /// Opens the command connection; fails if the server (or no seed node) answers.
@@ -55,6 +67,7 @@ impl Conn {
                     current: Mutex::new(None),
                     connecting: tokio::sync::Mutex::new(()),
                     generation: AtomicU64::new(0),
+                    readonly_drop: Mutex::new(None),
                 };
                 single.handle().await?;
                 Ok(Conn::Single(Box::new(single)))
@@ -104,6 +117,22 @@ impl Conn {
         if let Conn::Single(single) = self {
             *single.current.lock() = None;
         }
+    }
+
+    /// Drops the single-node connection after a `READONLY` reply, at most once per
+    /// [`READONLY_REDIAL`]; `true` if it did. A Cluster connection is left alone (see the
+    /// module docs).
+    pub(crate) fn drop_after_readonly(&self) -> bool {
+        let Conn::Single(single) = self else {
+            return false;
+        };
+        let mut last = single.readonly_drop.lock();
+        if last.is_some_and(|at| at.elapsed() < READONLY_REDIAL) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        *single.current.lock() = None;
+        true
     }
 
     pub(crate) fn is_cluster(&self) -> bool {

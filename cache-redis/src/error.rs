@@ -37,6 +37,16 @@ pub enum Error {
     /// A command failed (connection lost, error reply, unexpected reply).
     #[error("Redis command failed: {0}")]
     Command(String),
+    /// Redis answered that it cannot serve the command right now (`LOADING`, `BUSY`,
+    /// `READONLY`, `MASTERDOWN`, `TRYAGAIN`, `CLUSTERDOWN`, `MISCONF`, `NOREPLICAS`, `OOM`).
+    /// Writes and invalidations that fail this way are queued and replayed, like in an outage.
+    #[error("Redis cannot serve the command right now: {0}")]
+    Unavailable(String),
+    /// The configured user may not run a command the tier needs, or its credentials were
+    /// refused (`NOPERM`, `WRONGPASS`, `NOAUTH`): a configuration error. The message names the
+    /// command where Redis or the start-up check does; it never contains a password.
+    #[error("Redis refused for lack of permission (check the user's ACL): {0}")]
+    Permission(String),
     /// The circuit breaker is open: Redis was not asked.
     #[error("Redis skipped: circuit breaker open after repeated failures")]
     BreakerOpen,
@@ -80,6 +90,11 @@ impl Secrets {
     pub(crate) fn command(&self, error: &redis::RedisError) -> Error {
         Error::Command(self.scrub(error.to_string()))
     }
+
+    /// An error reply in Redis's words (`NOPERM this user …`), scrubbed.
+    pub(crate) fn reply(&self, error: &redis::RedisError) -> String {
+        self.scrub(crate::reply::describe(error))
+    }
 }
 
 impl std::fmt::Debug for Secrets {
@@ -112,5 +127,14 @@ mod tests {
         let core: cache_core::Error = Error::BreakerOpen.into();
         assert_eq!(core, cache_core::Error::RemoteUnavailable);
         assert_eq!(core.kind(), "unavailable");
+    }
+
+    #[test]
+    fn permission_errors_reach_the_engine_as_remote_errors_that_say_so() {
+        let error = Error::Permission("UNLINK: NOPERM no permissions to run 'unlink'".into());
+        let core: cache_core::Error = error.into();
+        assert_eq!(core.kind(), "remote");
+        assert!(core.to_string().contains("lack of permission"), "{core}");
+        assert!(core.to_string().contains("UNLINK"), "{core}");
     }
 }

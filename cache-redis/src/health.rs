@@ -61,5 +61,14 @@ cache_core::__atomic_counters! {
         events_received,
         /// Times the backplane subscription was (re-)established.
         subscriptions,
+        /// Error replies saying Redis cannot serve right now (`LOADING`, `BUSY`, `READONLY`,
+        /// `MASTERDOWN`, …): handled like an outage (queued, a breaker failure).
+        unavailable_replies,
+        /// Connections dropped after a `READONLY` reply so that the next command reconnects.
+        readonly_reconnects,
+        /// Commands refused for lack of permission (`NOPERM`) or refused credentials.
+        permission_errors,
+        /// Other error replies and unexpected replies (`ERR`, `WRONGTYPE`, …): not retried.
+        error_replies,
     }
 }

@@ -48,7 +48,10 @@
 //!   reconnection the listeners receive [`RemoteEvent::Clear`](cache_core::RemoteEvent::Clear).
 //! * **Faults**: a circuit breaker ([`Health`]) fails fast while Redis is down; writes and
 //!   invalidations that fail meanwhile are queued (bounded, newest per key wins) and replayed
-//!   and re-announced once Redis answers again.
+//!   and re-announced once Redis answers again. Error replies that mean "not now" (`LOADING`,
+//!   `BUSY`, `READONLY`, `MASTERDOWN`, …) count as an outage too, so an invalidation refused
+//!   during a failover is replayed, not lost; `NOPERM` is an [`Error::Permission`], logged as
+//!   an error. [`RedisTier::connect`] fails if the user may not run a command the tier needs.
 //! * **Write-back** ([`write_back`]): counters and last-writer-wins fields buffered in Redis and
 //!   flushed to a database in batches that are claimed atomically and delivered idempotently.
 #![forbid(unsafe_code)]
@@ -64,7 +67,9 @@ mod error;
 pub mod flags;
 mod health;
 mod lease;
+mod probe;
 mod recovery;
+mod reply;
 pub mod tags;
 mod tier;
 mod url;

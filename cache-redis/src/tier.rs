@@ -89,6 +89,7 @@ impl RedisTier {
         }
         let secrets = Secrets::new(config.urls.iter().flat_map(RedisUrl::secrets));
         let conn = Conn::open(&config, &secrets).await?;
+        crate::probe::permissions(&conn, &config, &secrets).await?;
         let doctor = doctor::check(&conn, config.command_timeout.max(config.connect_timeout)).await;
         let clients = config
             .urls
