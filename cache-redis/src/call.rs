@@ -96,6 +96,7 @@ impl Inner {
         }
         result
     }
+
     /// The [`Failure`] for a client-library error, counted and, where it calls for it, logged.
     /// Its variant decides both queueing ([`Failure::Outage`]) and the breaker outcome.
     fn judge(&self, error: &redis::RedisError) -> Failure {

@@ -8,8 +8,10 @@
 //! After a failover the single-node connection may still point at the demoted primary, which
 //! answers writes with `READONLY`; [`Conn::drop_after_readonly`] lets the next command connect
 //! afresh (a DNS name or proxy in front may lead it to the new primary). The Cluster client
-//! handles `READONLY` itself: it refreshes its slot map and retries on the slot's new owner;
-//! only if that fails too does the error reach the caller.
+//! handles `READONLY` itself: it refreshes its slot map and retries on the slot's new owner,
+//! once (`retries(1)`); only if that fails too does the error reach the caller, which then
+//! treats it like any other `READONLY` (queued, a breaker failure) without a reconnect of its
+//! own.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -186,4 +188,31 @@ pub(crate) fn is_outage(error: &redis::RedisError) -> bool {
 /// A pause used between reconnection attempts of background tasks.
 pub(crate) fn backoff(previous: Duration) -> Duration {
     (previous * 2).clamp(Duration::from_millis(50), Duration::from_millis(500))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A single-node connection that has not dialled yet (nothing listens on port 1).
+    fn idle() -> Conn {
+        Conn::Single(Box::new(Single {
+            client: Client::open("redis://127.0.0.1:1").unwrap(),
+            settings: AsyncConnectionConfig::new(),
+            current: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
+            generation: AtomicU64::new(0),
+            readonly_drop: Mutex::new(None),
+        }))
+    }
+
+    #[test]
+    fn readonly_drops_are_spaced_to_avoid_a_reconnect_storm() {
+        let conn = idle();
+        assert!(conn.drop_after_readonly(), "the first READONLY reconnects");
+        assert!(
+            !conn.drop_after_readonly(),
+            "the next ones within a second do not"
+        );
+    }
 }
