@@ -59,7 +59,7 @@ pub use key::{CacheKey, KeyPart, KeyWriter, MAX_KEY_LEN, Micros, VersionStamp};
 pub use options::{Options, Tiers};
 pub use stats::{StatsSnapshot, TierName};
 pub use tier::local::LocalTier;
-pub use tier::remote::{Lease, RemoteEvent, RemoteListener, RemoteTier};
+pub use tier::remote::{Fence, Lease, RemoteEvent, RemoteListener, RemoteTier, Stored, Token};
 pub use tier::request::{in_request_scope, request_scope};
 #[cfg(feature = "tower")]
 pub use tier::scope_layer::{RequestScopeLayer, RequestScopeService};

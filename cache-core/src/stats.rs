@@ -56,6 +56,9 @@ crate::__atomic_counters! {
         corrupt_entries,
         /// Times this process waited for another process's stampede lease.
         lease_waits,
+        /// Loaded or found values not stored because an invalidation or a newer write of the
+        /// key overtook them (the fence held).
+        fenced_fills,
         /// Shadow-mode comparisons where the cached value matched the fresh one.
         shadow_matches,
         /// Shadow-mode comparisons where the cached value differed from the fresh one.

@@ -110,7 +110,12 @@ async fn a_lease_held_by_a_dead_process_delays_the_load_only_until_it_expires() 
     // Some other process took the lease and died.
     let lease = remote
         .node()
-        .try_lease(&cache.remote_key(&key), Duration::from_millis(100))
+        .try_lease(
+            &cache.remote_key(&key),
+            Duration::from_millis(100),
+            &[],
+            None,
+        )
         .await
         .unwrap();
     assert!(matches!(lease, cache_core::Lease::Acquired(_)));

@@ -183,7 +183,8 @@ async fn an_unreachable_remote_tier_degrades_to_local_caching() {
         assert_eq!(got, Ok(1));
     }
     assert_eq!(calls.get(), 1, "the local tier still caches");
-    assert!(cache.stats().errors >= 2, "remote failures are counted");
+    // The failed read is counted; with the remote state unknown nothing is written there.
+    assert!(cache.stats().errors >= 1, "remote failures are counted");
 }
 
 #[tokio::test]

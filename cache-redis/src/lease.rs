@@ -1,58 +1,115 @@
-//! The distributed stampede lease: `SET <lease_prefix><key> <token> NX PX <ttl>`, released by
-//! a Lua compare-and-`UNLINK` so that a lease that expired and was taken by another node is
-//! never released by its former holder.
+//! Leases and fenced fills, stored under the entry's own key (see [`fenced`](crate::fenced)).
 //!
-//! On a Cluster the lease key generally lives in another slot than the entry. That is
-//! deliberate: both lease commands touch only the lease key, so nothing needs the two keys in
-//! one slot, and the leases of hot keys spread over the cluster like the keys themselves.
+//! `try_lease` stores a lease head under the key if it is absent: one Lua call that also
+//! indexes the key under its tags, so a tag invalidation during the load voids the lease
+//! (on a Cluster, where tag sets live in other slots, the tags are indexed first, then the
+//! lease is taken: an invalidation in between finds the key and deletes nothing, and the load
+//! starts after it). The fill replaces the lease only while it is still there; `release`
+//! deletes it only while it is still there, so a lease that expired and was taken by another
+//! node is never released by its former holder.
 
-use std::sync::LazyLock;
+use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use cache_core::Lease;
-use redis::Script;
+use cache_core::{Fence, Lease, Token};
 
 use crate::call::Failure;
+use crate::fenced::{self, FILL, LEASE_SCRIPT, RELEASE};
 use crate::tier::{Inner, millis};
 
-static RELEASE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"if redis.call('GET', KEYS[1]) == ARGV[1] then
-    return redis.call('UNLINK', KEYS[1])
-end
-return 0",
-    )
-});
-
 impl Inner {
-    fn lease_key(&self, key: &str) -> String {
-        format!("{}{key}", self.config.lease_prefix)
+    /// A token no other write or lease has.
+    pub(crate) fn next_token(&self) -> Token {
+        Token::new(self.node_num, self.next_token.fetch_add(1, Relaxed))
     }
 
-    pub(crate) async fn try_lease(&self, key: &str, ttl: Duration) -> Result<Lease, Failure> {
-        let token = format!(
-            "{}-{:x}",
-            self.node_id,
-            self.next_token.fetch_add(1, Relaxed)
-        );
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(self.lease_key(key))
-            .arg(&token)
-            .arg("NX")
-            .arg("PX")
-            .arg(millis(ttl));
-        let reply: Option<String> = self.call(self.conn.query(&cmd)).await?;
-        Ok(match reply {
-            Some(_) => Lease::Acquired(token),
-            None => Lease::HeldElsewhere,
+    pub(crate) async fn try_lease(
+        &self,
+        key: &str,
+        ttl: Duration,
+        tags: &[Arc<str>],
+        takeover: Option<Token>,
+    ) -> Result<Lease, Failure> {
+        let token = self.next_token();
+        let ttl = millis(ttl);
+        let cluster = self.conn.is_cluster();
+        if cluster {
+            self.index_tags(key, tags, ttl).await?;
+        }
+        let mut invocation = LEASE_SCRIPT.prepare_invoke();
+        invocation.key(key);
+        if !cluster {
+            for tag in tags {
+                invocation.key(self.tag_key(tag));
+            }
+        }
+        let takeover = takeover.map(|t| fenced::lease_head(t).to_vec());
+        invocation
+            .arg(&fenced::lease_head(token)[..])
+            .arg(ttl)
+            .arg(takeover.unwrap_or_default());
+        let taken: i64 = self.call(self.conn.invoke(&invocation)).await?;
+        Ok(if taken == 1 {
+            Lease::Acquired(token)
+        } else {
+            Lease::HeldElsewhere
         })
     }
 
-    pub(crate) async fn release_lease(&self, key: &str, token: &str) -> Result<(), Failure> {
+    pub(crate) async fn release_lease(&self, key: &str, token: Token) -> Result<(), Failure> {
         let mut invocation = RELEASE.prepare_invoke();
-        invocation.key(self.lease_key(key)).arg(token);
+        invocation.key(key).arg(&fenced::lease_head(token)[..]);
         let _: i64 = self.call(self.conn.invoke(&invocation)).await?;
         Ok(())
+    }
+
+    /// Writes a load's result if `fence` is still in place: `Some(token)` when written.
+    pub(crate) async fn fill(
+        &self,
+        key: &str,
+        envelope: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+        fence: Fence,
+    ) -> Result<Option<Token>, Failure> {
+        let expected = match fence {
+            Fence::Lease(token) => fenced::lease_head(token),
+            Fence::Entry(token) => fenced::entry_head(token),
+        };
+        let token = self.next_token();
+        if envelope.len() > self.config.max_value_size {
+            self.skip_oversized(envelope.len());
+            // Not written; what the fill would have replaced must not be served instead of
+            // the value just computed. The token names no stored write, so a later refresh
+            // of this value is fenced out and simply reloads.
+            let mut invocation = RELEASE.prepare_invoke();
+            invocation.key(key).arg(&expected[..]);
+            let _: i64 = self.call(self.conn.invoke(&invocation)).await?;
+            return Ok(Some(token));
+        }
+        let ttl = millis(ttl);
+        let cluster = self.conn.is_cluster();
+        let mut invocation = FILL.prepare_invoke();
+        invocation.key(key);
+        if !cluster {
+            for tag in tags {
+                invocation.key(self.tag_key(tag));
+            }
+        }
+        invocation
+            .arg(fenced::entry_value(token, envelope))
+            .arg(ttl)
+            .arg(&expected[..]);
+        let written: i64 = self.call(self.conn.invoke(&invocation)).await?;
+        if written != 1 {
+            return Ok(None);
+        }
+        if cluster {
+            // The lease indexed the key already; this keeps the tag sets alive as long as the
+            // entry now is.
+            self.index_tags(key, tags, ttl).await?;
+        }
+        Ok(Some(token))
     }
 }

@@ -14,13 +14,14 @@
 //! **Cluster: per slot, with a documented window.** An entry and its tag sets usually hash to
 //! different slots, so no script may touch them together. A write first adds the key to each
 //! tag set (a one-key script: `SADD` + TTL), then `SET`s the entry, so an entry is never
-//! stored unindexed. The invalidation atomically takes the set (a one-key script: `SMEMBERS` +
-//! `UNLINK` of the set) and then `UNLINK`s the members, which the client library splits per
-//! slot. Two windows remain: a reader may still get a member during the few milliseconds
-//! between taking the set and unlinking the members, and a write racing with the invalidation
-//! (indexed before the set was taken, `SET` after the members were unlinked) survives it. Use
-//! a hash tag in your cache keys and tag names (`{chain:7}`) if a tag must be atomic on a
-//! Cluster: then everything lives in one slot.
+//! stored unindexed; a load's lease is indexed the same way before it is taken, so a tag
+//! invalidation during the load deletes the lease and the load's fill is fenced out. The
+//! invalidation reads the members (`SMEMBERS`), `UNLINK`s them (the client library splits
+//! them per slot) and then `SREM`s exactly those members: every step can be retried, so an
+//! invalidation whose reply was lost (a timeout) is queued and replayed without losing a
+//! member. A reader may still get a member during the few milliseconds before its `UNLINK`;
+//! the invalidation has not returned then. Use a hash tag in your cache keys and tag names
+//! (`{chain:7}`) if a tag must be atomic on a Cluster: then everything lives in one slot.
 //!
 //! Tag sets are not pruned of members that expired on their own; a set is bounded by the
 //! distinct keys written with the tag during its lifetime and disappears with its TTL.
@@ -32,7 +33,6 @@ use std::time::Duration;
 use redis::Script;
 
 use crate::call::Failure;
-use crate::recovery::Op;
 use crate::tier::{Inner, millis};
 
 /// `KEYS[1]` entry, `KEYS[2..]` tag sets; `ARGV[1]` value, `ARGV[2]` TTL in ms.
@@ -70,17 +70,8 @@ return #members",
     )
 });
 
-/// Cluster: `KEYS[1]` tag set. Takes the members and deletes the set, atomically.
-static TAKE_TAG: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"local members = redis.call('SMEMBERS', KEYS[1])
-redis.call('UNLINK', KEYS[1])
-return members",
-    )
-});
-
 impl Inner {
-    fn tag_key(&self, tag: &str) -> String {
+    pub(crate) fn tag_key(&self, tag: &str) -> String {
         format!("{}{tag}", self.config.tag_prefix)
     }
 
@@ -103,12 +94,24 @@ impl Inner {
             let _: i64 = self.call(self.conn.invoke(&invocation)).await?;
             return Ok(());
         }
+        self.index_tags(key, tags, ttl).await?;
+        self.set_plain(key, value, ttl).await
+    }
+
+    /// Cluster: adds `key` to each tag set (one call per set: they live in other slots) and
+    /// keeps each set alive at least `ttl` ms.
+    pub(crate) async fn index_tags(
+        &self,
+        key: &str,
+        tags: &[Arc<str>],
+        ttl: u64,
+    ) -> Result<(), Failure> {
         for tag in tags {
             let mut invocation = INDEX.prepare_invoke();
             invocation.key(self.tag_key(tag)).arg(key).arg(ttl);
             let _: i64 = self.call(self.conn.invoke(&invocation)).await?;
         }
-        self.set_plain(key, value, ttl).await
+        Ok(())
     }
 
     pub(crate) async fn set_plain(&self, key: &str, value: &[u8], ttl: u64) -> Result<(), Failure> {
@@ -126,21 +129,19 @@ impl Inner {
             let _: i64 = self.call(self.conn.invoke(&invocation)).await?;
             return Ok(());
         }
-        let mut invocation = TAKE_TAG.prepare_invoke();
-        invocation.key(tag_key);
-        let members: Vec<String> = self.call(self.conn.invoke(&invocation)).await?;
-        for (done, chunk) in members.chunks(500).enumerate() {
-            let mut cmd = redis::cmd("UNLINK");
-            cmd.arg(chunk);
-            if let Err(failure) = self.call(self.conn.query::<i64>(&cmd)).await {
-                // The set is gone: remember its members one by one.
-                if let Failure::Outage(_) = failure {
-                    for member in &members[done * 500..] {
-                        self.enqueue(Op::Delete(member.clone()));
-                    }
-                }
-                return Err(failure);
-            }
+        // Retry-safe: read the members, delete them, and only then remove exactly those
+        // members from the set. A lost reply at any step leaves the set holding every member
+        // not yet deleted, so the replayed invalidation (queued like any outage) finds them.
+        let mut cmd = redis::cmd("SMEMBERS");
+        cmd.arg(&tag_key);
+        let members: Vec<String> = self.call(self.conn.query(&cmd)).await?;
+        for chunk in members.chunks(500) {
+            let mut unlink = redis::cmd("UNLINK");
+            unlink.arg(chunk);
+            let _: i64 = self.call(self.conn.query(&unlink)).await?;
+            let mut remove = redis::cmd("SREM");
+            remove.arg(&tag_key).arg(chunk);
+            let _: i64 = self.call(self.conn.query(&remove)).await?;
         }
         Ok(())
     }

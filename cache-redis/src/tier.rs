@@ -3,9 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use cache_core::{Lease, RemoteEvent, RemoteListener, RemoteTier};
+use cache_core::{Fence, Lease, RemoteEvent, RemoteListener, RemoteTier, Stored, Token};
 use parking_lot::RwLock;
 use tokio::sync::watch;
 
@@ -17,7 +17,7 @@ use crate::conn::Conn;
 use crate::error::{Error, Secrets};
 use crate::health::{Counters, Health, RedisStats};
 use crate::recovery::{self, Op, Queue};
-use crate::{doctor, url::RedisUrl};
+use crate::{doctor, fenced, url::RedisUrl};
 
 /// A Redis (single node or Cluster) [`RemoteTier`]. Cheap to clone; clones share connections.
 /// The background tasks (backplane subscriber, recovery) stop when the last clone is dropped.
@@ -43,6 +43,8 @@ pub(crate) struct Inner {
     pub(crate) counters: Counters,
     pub(crate) secrets: Secrets,
     pub(crate) node_id: String,
+    /// The node part of every token this tier makes (`node_id` is its hex form).
+    pub(crate) node_num: u64,
     pub(crate) next_token: AtomicU64,
     pub(crate) listeners: RwLock<Vec<RemoteListener>>,
     /// Attached flag sources, nudged when the flag hash may have changed.
@@ -98,15 +100,14 @@ impl RedisTier {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| secrets.command(&e))?;
         let (shutdown, watch_rx) = watch::channel(());
+        let node_num = fastrand::u64(..);
         let inner = Arc::new(Inner {
             breaker: Breaker::new(config.breaker_failures, config.breaker_cooldown),
-            recovery: Arc::new(Queue::new(
-                config.recovery_queue_size,
-                config.recovery_queue_bytes,
-            )),
+            recovery: Arc::new(Queue::new(config.recovery_queue_size)),
             counters: Counters::default(),
             secrets,
-            node_id: format!("{:016x}", fastrand::u64(..)),
+            node_id: format!("{node_num:016x}"),
+            node_num,
             next_token: AtomicU64::new(1),
             listeners: RwLock::new(Vec::new()),
             flag_watchers: RwLock::new(Vec::new()),
@@ -173,29 +174,36 @@ impl Inner {
             .store(up, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Writes an entry (no queueing): skips and unlinks values over the size cap.
+    /// Writes an entry (no queueing) as the write `token`: skips and unlinks values over the
+    /// size cap.
     pub(crate) async fn write(
         &self,
         key: &str,
-        value: &[u8],
+        envelope: &[u8],
         ttl: Duration,
         tags: &[Arc<str>],
+        token: Token,
     ) -> Result<(), Failure> {
-        if value.len() > self.config.max_value_size {
-            Counters::bump(&self.counters.oversized_skipped);
-            tracing::debug!(
-                bytes = value.len(),
-                max = self.config.max_value_size,
-                "value too large for Redis; not written"
-            );
+        if envelope.len() > self.config.max_value_size {
+            self.skip_oversized(envelope.len());
             // An older value must not be served in place of the one just computed.
             return self.unlink(key).await;
         }
+        let value = crate::fenced::entry_value(token, envelope);
         if tags.is_empty() {
-            self.set_plain(key, value, millis(ttl)).await
+            self.set_plain(key, &value, millis(ttl)).await
         } else {
-            self.set_tagged(key, value, ttl, tags).await
+            self.set_tagged(key, &value, ttl, tags).await
         }
+    }
+
+    pub(crate) fn skip_oversized(&self, bytes: usize) {
+        Counters::bump(&self.counters.oversized_skipped);
+        tracing::debug!(
+            bytes,
+            max = self.config.max_value_size,
+            "value too large for Redis; not written"
+        );
     }
 
     pub(crate) async fn unlink(&self, key: &str) -> Result<(), Failure> {
@@ -232,16 +240,39 @@ impl RemoteTier for RedisTier {
     async fn get(&self, key: &str) -> cache_core::Result<Option<Vec<u8>>> {
         let mut cmd = redis::cmd("GET");
         cmd.arg(key);
-        Ok(self.inner.call(self.inner.conn.query(&cmd)).await?)
+        let found: Option<Vec<u8>> = self.inner.call(self.inner.conn.query(&cmd)).await?;
+        Ok(found.and_then(fenced::envelope))
     }
 
     async fn get_many(&self, keys: &[String]) -> cache_core::Result<Vec<Option<Vec<u8>>>> {
+        let found = self.read_many(keys).await?;
+        Ok(found
+            .into_iter()
+            .map(|stored| match stored {
+                Stored::Entry(bytes, _) => Some(bytes),
+                Stored::Leased(_) | Stored::Absent => None,
+            })
+            .collect())
+    }
+
+    async fn read(&self, key: &str) -> cache_core::Result<Stored> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(key);
+        let found: Option<Vec<u8>> = self.inner.call(self.inner.conn.query(&cmd)).await?;
+        Ok(found.map_or(Stored::Absent, fenced::parse))
+    }
+
+    async fn read_many(&self, keys: &[String]) -> cache_core::Result<Vec<Stored>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
         let mut cmd = redis::cmd("MGET");
         cmd.arg(keys);
-        Ok(self.inner.call(self.inner.conn.query(&cmd)).await?)
+        let found: Vec<Option<Vec<u8>>> = self.inner.call(self.inner.conn.query(&cmd)).await?;
+        Ok(found
+            .into_iter()
+            .map(|bytes| bytes.map_or(Stored::Absent, fenced::parse))
+            .collect())
     }
 
     async fn set(
@@ -251,23 +282,39 @@ impl RemoteTier for RedisTier {
         ttl: Duration,
         tags: &[Arc<str>],
     ) -> cache_core::Result<()> {
+        self.write(key, value, ttl, tags).await.map(drop)
+    }
+
+    async fn write(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+    ) -> cache_core::Result<Option<Token>> {
         let inner = &self.inner;
-        let result = inner.write(key, value, ttl, tags).await;
+        let token = inner.next_token();
+        let result = inner.write(key, value, ttl, tags, token).await;
         if result.is_ok() {
             inner.recovery.forget_key(key);
         }
-        inner.settle(result, || {
-            if value.len() > inner.config.max_value_size {
-                Op::Delete(key.to_string())
-            } else {
-                Op::Set {
-                    key: key.to_string(),
-                    value: value.to_vec(),
-                    expires_at: Instant::now() + ttl,
-                    tags: tags.to_vec(),
-                }
-            }
-        })
+        // Replayed later as a delete, never as this write: by then something newer may have
+        // happened to the key elsewhere, and a delete is always safe.
+        inner
+            .settle(result, || Op::Delete(key.to_string()))
+            .map(|()| Some(token))
+    }
+
+    async fn fill(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+        fence: Fence,
+    ) -> cache_core::Result<Option<Token>> {
+        // Never queued: a fill that did not land is dropped, it is only a cache fill.
+        Ok(self.inner.fill(key, value, ttl, tags, fence).await?)
     }
 
     async fn delete(&self, key: &str) -> cache_core::Result<()> {
@@ -278,12 +325,22 @@ impl RemoteTier for RedisTier {
         self.inner.settle(result, || Op::Delete(key.to_string()))
     }
 
-    async fn try_lease(&self, key: &str, ttl: Duration) -> cache_core::Result<Lease> {
-        Ok(self.inner.try_lease(key, ttl).await?)
+    async fn try_lease(
+        &self,
+        key: &str,
+        ttl: Duration,
+        tags: &[Arc<str>],
+        takeover: Option<Token>,
+    ) -> cache_core::Result<Lease> {
+        Ok(self.inner.try_lease(key, ttl, tags, takeover).await?)
     }
 
-    async fn release_lease(&self, key: &str, token: &str) -> cache_core::Result<()> {
+    async fn release_lease(&self, key: &str, token: Token) -> cache_core::Result<()> {
         Ok(self.inner.release_lease(key, token).await?)
+    }
+
+    fn node_token_id(&self) -> Option<u64> {
+        Some(self.inner.node_num)
     }
 
     async fn publish(&self, event: RemoteEvent) -> cache_core::Result<()> {

@@ -4,12 +4,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use super::invalidate::LocalDrop;
 use super::{Cache, Inner};
 use crate::codec::{Codec, CodecConfig};
 use crate::flags::Flags;
 use crate::metrics::Metrics;
 use crate::tier::local::LocalTier;
-use crate::tier::remote::{RemoteEvent, RemoteListener, RemoteTier};
+use crate::tier::remote::RemoteTier;
 use opentelemetry::metrics::Meter;
 
 /// Distinguishes caches in the (process-wide) request tier.
@@ -112,8 +113,14 @@ impl CacheBuilder {
 
     /// Builds the cache and, with a remote tier, subscribes its local tier to the backplane.
     pub fn build(self) -> Cache {
-        if let (Some(remote), Some(local)) = (&self.remote, &self.local) {
-            remote.subscribe(backplane_listener(local.clone(), &self.namespace));
+        let drop = LocalDrop {
+            local: self.local.clone(),
+            fences: Arc::default(),
+            flights: Arc::default(),
+        };
+        if let Some(remote) = &self.remote {
+            // Even without a local tier: flights and request tiers must hear invalidations.
+            remote.subscribe(drop.clone().listener(remote_prefix(&self.namespace)));
         }
         let metrics = Metrics::new(
             self.meter.as_ref(),
@@ -132,7 +139,9 @@ impl CacheBuilder {
                 flags: self.flags,
                 default_ttl: self.default_ttl,
                 codec: Codec::new(self.codec),
-                flights: Default::default(),
+                flights: Arc::clone(&drop.flights),
+                fences: Arc::clone(&drop.fences),
+                drop,
                 refreshing: Default::default(),
                 stats: Default::default(),
             }),
@@ -148,23 +157,4 @@ pub(crate) fn remote_prefix(namespace: &str) -> String {
     crate::key::escape_into(&mut prefix, namespace);
     prefix.push(':');
     prefix
-}
-
-/// Applies other nodes' invalidations to this node's local tier. It holds the local tier, not
-/// the cache, so the remote tier's listener list never keeps a dropped cache alive.
-fn backplane_listener(local: LocalTier, namespace: &str) -> RemoteListener {
-    let prefix = remote_prefix(namespace);
-    Arc::new(move |event| match event {
-        RemoteEvent::Invalidate(remote_key) => {
-            if let Some(key) = remote_key.strip_prefix(prefix.as_str()) {
-                local.invalidate(key);
-            }
-        }
-        RemoteEvent::InvalidateTag(remote_tag) => {
-            if let Some(tag) = remote_tag.strip_prefix(prefix.as_str()) {
-                local.invalidate_tag(tag);
-            }
-        }
-        RemoteEvent::Clear => local.clear(),
-    })
 }

@@ -7,18 +7,20 @@ use std::time::{Duration, Instant};
 
 use super::Cache;
 use super::freshness::Freshness;
-use super::io::{Found, Upper};
+use super::io::{Found, RemoteRead, Upper};
+use super::lease::{LeaseGuard, LeaseState, Waited as LeaseWait};
 use super::run::Run;
 use super::single_flight::{LeaderKind, RefreshGuard, Role, Waited};
+use super::store::{FillPlan, Kept, RemoteFill};
 use crate::metrics::Lookup;
 use crate::stats::{Stats, TierName};
 use crate::tier::SharedValue;
-use crate::tier::remote::Lease;
+use crate::tier::remote::Fence;
 use crate::{CacheKey, Cacheable, FlagMode, Options, Tiers, clock};
 
 /// How a timed loader ended.
-enum Outcome<T, E> {
-    Done(Result<T, E>),
+enum Outcome<R> {
+    Done(R),
     /// `soft_timeout` passed while a stale value was available.
     Soft,
     /// `hard_timeout` passed.
@@ -30,9 +32,6 @@ pub(crate) enum RefreshTurn<'a, T> {
     Serve(T),
     Refresh(RefreshGuard<'a>, Found<T>, bool),
 }
-
-/// Longest pause between two polls while another process holds the lease.
-const LEASE_POLL_MAX: Duration = Duration::from_millis(100);
 
 impl Cache {
     /// The engine behind every `get_or_load` flavour. `on_err` maps the loader's error into the
@@ -74,9 +73,9 @@ impl Cache {
                 if !opts.tiers.contains(Tiers::LOCAL) && !opts.tiers.contains(Tiers::REMOTE) =>
             {
                 Stats::bump(&self.inner.stats.misses);
-                Box::pin(run.load_and_store(self, key, opts))
-                    .await
-                    .map_err(on_err)
+                let plan = self.unshared_plan();
+                let (result, _) = Box::pin(run.load_and_store(self, key, opts, plan)).await;
+                result.map_err(on_err)
             }
             Upper::Refresh(found, state) => {
                 Ok(Box::pin(self.refresh(key, opts, found, state, run)).await)
@@ -112,7 +111,9 @@ impl Cache {
                         Waited::Done(shared) => {
                             let Some(result) = shared.downcast_ref::<Result<T, E>>() else {
                                 // Another function with the same key and another type: load alone.
-                                return run.load_and_store(self, key, opts).await.map_err(on_err);
+                                let plan = self.unshared_plan();
+                                let (result, _) = run.load_and_store(self, key, opts, plan).await;
+                                return result.map_err(on_err);
                             };
                             Stats::bump(&stats.coalesced);
                             self.inner.metrics.coalesced(key.cache_name());
@@ -129,45 +130,80 @@ impl Cache {
                     }
                 }
             };
+            // Taken before anything is read: whatever this flight stores is fenced by it.
+            let ticket = self.ticket();
             // A flight that finished between our lookup and our join has filled the local tier.
             if let Some(value) = self.peek_local::<T>(key, opts) {
                 guard.complete(share(Ok::<T, E>(value.clone())));
                 return Ok(value);
             }
-            if let Some((found, state)) = self.read_remote::<T>(key, opts).await {
-                guard.complete(share(Ok::<T, E>(found.value.clone())));
-                if state != Freshness::Stale {
-                    stats.hit(TierName::Remote);
-                    return Ok(found.value);
+            let lease = match self.read_remote::<T>(key, opts, ticket).await {
+                RemoteRead::Found(found, state) => {
+                    guard.complete(share(Ok::<T, E>(found.value.clone())));
+                    if state != Freshness::Stale {
+                        stats.hit(TierName::Remote);
+                        return Ok(found.value);
+                    }
+                    return Ok(self.refresh(key, opts, found, state, run).await);
                 }
-                return Ok(self.refresh(key, opts, found, state, run).await);
-            }
+                RemoteRead::Leased(token) if self.is_own(token) => {
+                    self.take_lease(key, opts, Some(token)).await
+                }
+                RemoteRead::Leased(_) => LeaseState::Elsewhere,
+                RemoteRead::Absent => self.take_lease(key, opts, None).await,
+                RemoteRead::Failed | RemoteRead::Off => LeaseState::Failed,
+            };
             Stats::bump(&stats.misses);
-            let lease = self.take_lease(key, opts).await;
-            if matches!(lease, Lease::HeldElsewhere)
-                && let Some(value) = self.await_other_process::<T>(key, opts).await
-            {
-                guard.complete(share(Ok::<T, E>(value.clone())));
-                return Ok(value);
-            }
-            let load = run.load_and_store(self, key, opts);
-            let result = match (limit, on_timeout) {
+            let lease = match lease {
+                LeaseState::Elsewhere => match self.await_other_process::<T>(key, opts).await {
+                    LeaseWait::Value(value) => {
+                        guard.complete(share(Ok::<T, E>(value.clone())));
+                        return Ok(value);
+                    }
+                    LeaseWait::Lease(state) => state,
+                },
+                state => state,
+            };
+            let plan = FillPlan {
+                ticket,
+                remote: match lease {
+                    LeaseState::Held(token) => RemoteFill::Fenced(Fence::Lease(token)),
+                    LeaseState::Unsupported => RemoteFill::Plain,
+                    LeaseState::Elsewhere | LeaseState::Failed => RemoteFill::Skip,
+                },
+            };
+            // Released if this load ends without filling the key, even by cancellation.
+            let lease = LeaseGuard::new(self, key, lease);
+            let load = run.load_and_store(self, key, opts, plan);
+            let (result, kept) = match (limit, on_timeout) {
                 (Some(hard), Some(timeout)) => {
                     let left = hard.saturating_sub(started.elapsed());
                     match tokio::time::timeout(left, load).await {
-                        Ok(result) => result,
+                        Ok(outcome) => outcome,
                         Err(_) => {
                             // Dropping the guard hands the load over to a waiter.
-                            self.release(&lease, key).await;
+                            lease.release().await;
                             return Err(timeout(hard));
                         }
                     }
                 }
                 _ => load.await,
             };
-            self.release(&lease, key).await;
+            if kept == Kept::Yes {
+                lease.filled();
+            } else {
+                lease.release().await;
+            }
             guard.complete(share(result.clone()));
             return result.map_err(on_err);
+        }
+    }
+
+    /// A load that shares nothing with the flight (type clash): fenced locally, not remotely.
+    fn unshared_plan(&self) -> FillPlan {
+        FillPlan {
+            ticket: self.ticket(),
+            remote: RemoteFill::Skip,
         }
     }
 
@@ -190,11 +226,20 @@ impl Cache {
             RefreshTurn::Refresh(guard, found, stale) => (guard, found, stale),
         };
         let stats = &self.inner.stats;
-        match run_timed(run.load_and_store(self, key, opts), opts).await {
-            Outcome::Done(result) => self.settle_refresh(key, opts, found, stale, result),
+        let plan = FillPlan {
+            ticket: found.ticket,
+            // The refresh lands only while the entry it refreshes is still in place.
+            remote: match found.token {
+                Some(token) => RemoteFill::Fenced(Fence::Entry(token)),
+                None if self.remote_for(opts).is_some() => RemoteFill::Skip,
+                None => RemoteFill::Plain,
+            },
+        };
+        match run_timed(run.load_and_store(self, key, opts, plan), opts).await {
+            Outcome::Done((result, _)) => self.settle_refresh(key, opts, found, stale, result),
             Outcome::Soft | Outcome::Hard => {
                 Stats::bump(&stats.stale_served);
-                self.backfill_request(key, opts, &found.shared);
+                self.backfill_request(key, opts, &found.shared, found.ticket);
                 found.value
             }
         }
@@ -220,7 +265,7 @@ impl Cache {
             } else {
                 stats.hit(TierName::Local);
             }
-            self.backfill_request(key, opts, &found.shared);
+            self.backfill_request(key, opts, &found.shared, found.ticket);
             return RefreshTurn::Serve(found.value);
         };
         if !stale {
@@ -257,7 +302,9 @@ impl Cache {
         meta.fresh_until_ms =
             clock::now_ms().saturating_add(clock::millis(opts.fail_safe_throttle));
         meta.stale_until_ms = meta.stale_until_ms.max(meta.fresh_until_ms);
-        self.put_local(key, opts, &found.shared, meta, found.encoded_len);
+        // Fenced by the ticket of the read that found it: an invalidation since then wins.
+        let size = (meta, found.encoded_len);
+        self.put_local(key, opts, &found.shared, size, found.token, found.ticket);
     }
 
     /// Shadow mode: load fresh, compare with what the cache holds, count, return fresh.
@@ -266,11 +313,18 @@ impl Cache {
         T: Cacheable,
         R: Run<T, E>,
     {
+        let ticket = self.ticket();
         let cached = self.read_fresh::<T>(key, opts).await;
+        let started = Instant::now();
         let fresh = run.load_only().await?;
         match cached {
             Some(cached) => self.count_shadow(key.cache_name(), &cached, &fresh),
-            None => self.write(key, &fresh, opts, Duration::ZERO).await,
+            // Nothing cached: keep the fresh value here. Not in the remote tier, where without
+            // a lease it could land after another node's invalidation.
+            None => {
+                let took = started.elapsed();
+                self.store_load_sync(key, opts, &Ok::<_, E>(fresh.clone()), took, ticket);
+            }
         }
         Ok(fresh)
     }
@@ -286,54 +340,6 @@ impl Cache {
             &stats.shadow_mismatches
         });
     }
-
-    async fn take_lease(&self, key: &CacheKey, opts: &Options) -> Lease {
-        let Some(remote) = self.remote_for(opts) else {
-            return Lease::Unsupported;
-        };
-        let remote_key = self.remote_key(key);
-        let lease = remote.try_lease(&remote_key, opts.lease_ttl);
-        match self.timed_remote("lease", lease).await {
-            Ok(lease) => lease,
-            Err(error) => {
-                self.tier_error(&error, "lease");
-                Lease::Unsupported
-            }
-        }
-    }
-
-    async fn release(&self, lease: &Lease, key: &CacheKey) {
-        let Lease::Acquired(token) = lease else {
-            return;
-        };
-        if let Some(remote) = &self.inner.remote
-            && let Err(error) = self
-                .timed_remote(
-                    "release_lease",
-                    remote.release_lease(&self.remote_key(key), token),
-                )
-                .await
-        {
-            self.tier_error(&error, "release_lease");
-        }
-    }
-
-    /// Another process is loading this key: poll the remote tier with backoff until its value
-    /// lands or its lease would have expired.
-    async fn await_other_process<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Option<T> {
-        Stats::bump(&self.inner.stats.lease_waits);
-        let deadline = Instant::now() + opts.lease_ttl;
-        let mut pause = Duration::from_millis(5);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            tokio::time::sleep(pause.min(left)).await;
-            pause = (pause * 2).min(LEASE_POLL_MAX);
-            if let Some((found, _)) = self.read_remote::<T>(key, opts).await {
-                self.inner.stats.hit(TierName::Remote);
-                return Some(found.value);
-            }
-        }
-        None
-    }
 }
 
 fn share<T: Send + Sync + 'static, E: Send + Sync + 'static>(result: Result<T, E>) -> SharedValue {
@@ -342,10 +348,7 @@ fn share<T: Send + Sync + 'static, E: Send + Sync + 'static>(result: Result<T, E
 
 /// Awaits a refresh while a stale value is at hand: `soft_timeout` answers with it early,
 /// `hard_timeout` stops waiting altogether.
-async fn run_timed<T, E>(
-    load: impl Future<Output = Result<T, E>>,
-    opts: &Options,
-) -> Outcome<T, E> {
+async fn run_timed<R>(load: impl Future<Output = R>, opts: &Options) -> Outcome<R> {
     let mut load = pin!(load);
     let started = Instant::now();
     if let Some(soft) = opts.soft_timeout

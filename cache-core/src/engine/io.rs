@@ -1,27 +1,32 @@
-//! Reading from and writing to the tiers: lookups with backfill, writes with TTLs, removals
-//! with backplane announcements. Tier failures become misses plus a counted error.
+//! Reading from the tiers: lookups with backfill. Tier failures become misses plus a counted
+//! error. Every read takes a fence [`Ticket`] first, so what it backfills is dropped if an
+//! invalidation overtook it (see [`fence`](super::fence)).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::Cache;
+use super::fence::Ticket;
 use super::freshness::{self, Freshness};
 use crate::codec::EntryMeta;
 use crate::metrics::Lookup;
 use crate::stats::{Stats, TierName};
-use crate::tier::local::{LocalEntry, LocalTier};
-use crate::tier::remote::{RemoteEvent, RemoteTier};
+use crate::tier::local::LocalTier;
+use crate::tier::remote::{RemoteTier, Stored, Token};
 use crate::tier::{SharedValue, request};
 use crate::{CacheKey, Cacheable, Error, Options, Tiers, clock};
 use tracing::Instrument;
 
-/// A value found in a tier together with its lifetimes.
+/// A value found in a tier together with its lifetimes and provenance.
 pub(crate) struct Found<T> {
     pub(crate) value: T,
     pub(crate) shared: SharedValue,
     pub(crate) meta: EntryMeta,
     /// Size of the envelope it came from (its weight in the local tier).
     pub(crate) encoded_len: usize,
+    /// The remote write it came from, when known (fences its refresh).
+    pub(crate) token: Option<Token>,
+    /// Taken before it was read: storing it again (fail-safe) is fenced by this.
+    pub(crate) ticket: Ticket,
 }
 
 /// What the request and local tiers had.
@@ -31,6 +36,19 @@ pub(crate) enum Upper<T> {
     /// A value that is stale or picked for early refresh.
     Refresh(Found<T>, Freshness),
     Miss,
+}
+
+/// What the remote tier had.
+pub(crate) enum RemoteRead<T> {
+    Found(Found<T>, Freshness),
+    /// A loader (this process's when the token says so) holds the key's lease.
+    Leased(Token),
+    /// Nothing (or nothing usable: expired, corrupt).
+    Absent,
+    /// The tier failed (counted); nothing is known about the key.
+    Failed,
+    /// No remote tier for these options.
+    Off,
 }
 
 impl Cache {
@@ -48,16 +66,26 @@ impl Cache {
             .filter(|_| opts.tiers.contains(Tiers::REMOTE))
     }
 
-    pub(crate) fn backfill_request(&self, key: &CacheKey, opts: &Options, shared: &SharedValue) {
-        if opts.tiers.contains(Tiers::REQUEST) {
-            request::insert(self.inner.id, key, Arc::clone(shared));
+    pub(crate) fn ticket(&self) -> Ticket {
+        self.inner.fences.ticket()
+    }
+
+    /// A request-tier value, if it is still valid: values in one scope may have been read
+    /// before another task's invalidation, which cannot reach into this scope's map.
+    fn scoped<T: Cacheable>(&self, key_text: &str, scoped: &request::Scoped) -> Option<T> {
+        let (value, ticket) = scoped;
+        if !self.inner.fences.still_valid(key_text, None, *ticket) {
+            request::remove(self.inner.id, key_text);
+            return None;
         }
+        value.downcast_ref::<T>().cloned()
     }
 
     /// The request tier, then the local tier. The hot path: no allocation, no await.
     pub(crate) fn read_upper<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Upper<T> {
         let (stats, metrics) = (&self.inner.stats, &self.inner.metrics);
         let name = key.cache_name();
+        let ticket = self.ticket();
         // Looked up once: outside a scope (the common case for background work) the request
         // tier costs one thread-local probe and nothing else.
         let mut in_request_scope = false;
@@ -65,10 +93,10 @@ impl Cache {
             && let Some(in_scope) = request::get(self.inner.id, key.as_str())
         {
             in_request_scope = true;
-            if let Some(value) = in_scope.as_ref().and_then(|s| s.downcast_ref::<T>()) {
+            if let Some(value) = in_scope.and_then(|s| self.scoped::<T>(key.as_str(), &s)) {
                 stats.hit(TierName::Request);
                 metrics.request(name, Some(TierName::Request), Lookup::Hit);
-                return Upper::Hit(value.clone());
+                return Upper::Hit(value);
             }
             metrics.request(name, Some(TierName::Request), Lookup::Miss);
         }
@@ -85,7 +113,7 @@ impl Cache {
                     stats.hit(TierName::Local);
                     metrics.request(name, Some(TierName::Local), Lookup::Hit);
                     if in_request_scope {
-                        request::insert(self.inner.id, key, Arc::clone(&entry.value));
+                        request::insert(self.inner.id, key, Arc::clone(&entry.value), ticket);
                     }
                     Upper::Hit(value.clone())
                 }
@@ -96,6 +124,8 @@ impl Cache {
                         shared: Arc::clone(&entry.value),
                         meta: entry.meta,
                         encoded_len: entry.encoded_len as usize,
+                        token: entry.token,
+                        ticket,
                     },
                     state,
                 ),
@@ -111,7 +141,7 @@ impl Cache {
     /// The hit path of a `#[cached]` call, before its key is allocated: a fresh value in the
     /// request or local tier for the key whose text is `key_text`, counted as a hit. Anything
     /// else (a miss, a stale entry, an entry near expiry that XFetch may pick for refresh, a
-    /// flag that is not plainly on, a local hit that the request scope would want to copy) is
+    /// flag that is not plainly on, a request-tier value an invalidation may have overtaken) is
     /// `None` and counted nothing: the caller builds the key and takes the full path.
     pub(crate) fn hit_by_text<T: Cacheable>(
         &self,
@@ -126,7 +156,11 @@ impl Cache {
         if opts.tiers.contains(Tiers::REQUEST)
             && let Some(in_scope) = request::get(self.inner.id, key_text)
         {
-            let value = in_scope?.downcast_ref::<T>()?.clone();
+            let (value, ticket) = in_scope?;
+            if !self.inner.fences.quiet_since(ticket) {
+                return None;
+            }
+            let value = value.downcast_ref::<T>()?.clone();
             stats.hit(TierName::Request);
             metrics.request(name, Some(TierName::Request), Lookup::Hit);
             return Some(value);
@@ -149,6 +183,7 @@ impl Cache {
     /// checks it in case another flight just filled it.
     pub(crate) fn peek_local<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Option<T> {
         let local = self.local_for(opts)?;
+        let ticket = self.ticket();
         let (value, shared) = local
             .with_entry(key.as_str(), |entry| {
                 let fresh =
@@ -162,45 +197,48 @@ impl Cache {
         self.inner
             .metrics
             .request(key.cache_name(), Some(TierName::Local), Lookup::Hit);
-        self.backfill_request(key, opts, &shared);
+        self.backfill_request(key, opts, &shared, ticket);
         Some(value)
     }
 
-    /// The remote tier. A corrupt entry is counted, deleted and reported as a miss.
+    /// The remote tier. A corrupt entry is counted, deleted and reported as absent. What it
+    /// finds is backfilled into the tiers above, fenced by `ticket` (taken before this read).
     pub(crate) async fn read_remote<T: Cacheable>(
         &self,
         key: &CacheKey,
         opts: &Options,
-    ) -> Option<(Found<T>, Freshness)> {
-        let remote = self.remote_for(opts)?;
+        ticket: Ticket,
+    ) -> RemoteRead<T> {
+        let Some(remote) = self.remote_for(opts) else {
+            return RemoteRead::Off;
+        };
         let remote_key = self.remote_key(key);
         let name = key.cache_name();
-        let read = self.timed_remote("get", remote.get(&remote_key)).await;
-        let bytes = match read {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => {
-                self.inner
-                    .metrics
-                    .request(name, Some(TierName::Remote), Lookup::Miss);
-                return None;
+        let metrics = &self.inner.metrics;
+        let (bytes, token) = match self.timed_remote("get", remote.read(&remote_key)).await {
+            Ok(Stored::Entry(bytes, token)) => (bytes, token),
+            Ok(other) => {
+                metrics.request(name, Some(TierName::Remote), Lookup::Miss);
+                return match other {
+                    Stored::Leased(token) => RemoteRead::Leased(token),
+                    _ => RemoteRead::Absent,
+                };
             }
             Err(error) => {
-                self.inner
-                    .metrics
-                    .request(name, Some(TierName::Remote), Lookup::Error);
+                metrics.request(name, Some(TierName::Remote), Lookup::Error);
                 self.tier_error(&error, "get");
-                return None;
+                return RemoteRead::Failed;
             }
         };
-        let found = self.decode_remote(key, opts, &remote_key, &bytes).await;
+        let found = self
+            .decode_remote(key, opts, &remote_key, &bytes, token, ticket)
+            .await;
         let result = match &found {
-            Some((_, Freshness::Stale)) => Lookup::Stale,
-            Some(_) => Lookup::Hit,
-            None => Lookup::Miss,
+            RemoteRead::Found(_, Freshness::Stale) => Lookup::Stale,
+            RemoteRead::Found(..) => Lookup::Hit,
+            _ => Lookup::Miss,
         };
-        self.inner
-            .metrics
-            .request(name, Some(TierName::Remote), result);
+        metrics.request(name, Some(TierName::Remote), result);
         found
     }
 
@@ -216,7 +254,7 @@ impl Cache {
             .await;
         self.inner
             .metrics
-            .tier_op(TierName::Remote, operation, started.elapsed());
+            .tier_op(crate::stats::TierName::Remote, operation, started.elapsed());
         result
     }
 
@@ -227,25 +265,25 @@ impl Cache {
         opts: &Options,
         remote_key: &str,
         bytes: &[u8],
-    ) -> Option<(Found<T>, Freshness)> {
+        token: Option<Token>,
+        ticket: Ticket,
+    ) -> RemoteRead<T> {
         match self.inner.codec.decode::<T>(bytes) {
             Ok((meta, value)) => {
                 let state = freshness::classify(&meta, clock::now_ms(), None);
                 if state == Freshness::Expired {
-                    return None;
+                    return RemoteRead::Absent;
                 }
-                let shared: SharedValue = Arc::new(value.clone());
-                self.put_local(key, opts, &shared, meta, bytes.len());
-                self.backfill_request(key, opts, &shared);
-                Some((
-                    Found {
-                        value,
-                        shared,
-                        meta,
-                        encoded_len: bytes.len(),
-                    },
-                    state,
-                ))
+                let found = Found {
+                    shared: Arc::new(value.clone()),
+                    value,
+                    meta,
+                    encoded_len: bytes.len(),
+                    token,
+                    ticket,
+                };
+                self.keep_found(key, opts, &found);
+                RemoteRead::Found(found, state)
             }
             Err(error) => {
                 Stats::bump(&self.inner.stats.corrupt_entries);
@@ -255,7 +293,7 @@ impl Cache {
                 {
                     self.tier_error(&error, "delete");
                 }
-                None
+                RemoteRead::Absent
             }
         }
     }
@@ -277,190 +315,20 @@ impl Cache {
         }
     }
 
-    pub(crate) fn put_local(
-        &self,
-        key: &CacheKey,
-        opts: &Options,
-        shared: &SharedValue,
-        meta: EntryMeta,
-        encoded_len: usize,
-    ) {
-        if let Some(local) = self.local_for(opts) {
-            let entry = LocalEntry::new(Arc::clone(shared), meta, encoded_len, opts.tags.clone());
-            local.insert(key.clone(), entry);
-        }
-    }
-
-    /// Records a load's outcome in the upper tiers (values written, errors only counted) and
-    /// returns the envelope still to be written to the remote tier.
-    pub(crate) fn record_load<T: Cacheable, E>(
-        &self,
-        key: &CacheKey,
-        opts: &Options,
-        result: &Result<T, E>,
-        took: Duration,
-    ) -> Option<(Vec<u8>, EntryMeta)> {
-        self.inner.metrics.load(key.cache_name(), took);
-        match result {
-            Ok(value) => self.write_upper(key, value, opts, took),
-            Err(_) => {
-                Stats::bump(&self.inner.stats.load_errors);
-                None
-            }
-        }
-    }
-
-    /// Records a load's outcome in every tier.
-    pub(crate) async fn after_load<T: Cacheable, E>(
-        &self,
-        key: &CacheKey,
-        opts: &Options,
-        result: &Result<T, E>,
-        took: Duration,
-    ) {
-        if let Some(envelope) = self.record_load(key, opts, result, took) {
-            self.write_remote(key, opts, envelope).await;
-        }
-    }
-
-    /// Writes `value` with fresh lifetimes to the request and local tiers; returns the envelope
-    /// for the remote tier. Needs no runtime, so sync callers use it directly.
-    pub(crate) fn write_upper<T: Cacheable>(
-        &self,
-        key: &CacheKey,
-        value: &T,
-        opts: &Options,
-        load_time: Duration,
-    ) -> Option<(Vec<u8>, EntryMeta)> {
-        let now = clock::now_ms();
-        let ttl = opts.ttl.unwrap_or(self.inner.default_ttl);
-        let meta = freshness::new_meta(now, ttl, opts.stale, opts.jitter, load_time);
-        let shared: SharedValue = Arc::new(value.clone());
-        let encoded = self.inner.codec.encode(value, meta);
-        let encoded_len = encoded.as_ref().map_or(std::mem::size_of::<T>(), Vec::len);
-        self.put_local(key, opts, &shared, meta, encoded_len);
-        self.backfill_request(key, opts, &shared);
-        match encoded {
-            Ok(bytes) => {
-                self.inner.metrics.entry_size(key.cache_name(), bytes.len());
-                Some((bytes, meta))
-            }
-            Err(error) => {
-                self.tier_error(&error, "encode");
-                None
-            }
-        }
-    }
-
-    /// Writes `value` with fresh lifetimes to every tier the options allow.
-    pub(crate) async fn write<T: Cacheable>(
-        &self,
-        key: &CacheKey,
-        value: &T,
-        opts: &Options,
-        load_time: Duration,
-    ) {
-        if let Some(envelope) = self.write_upper(key, value, opts, load_time) {
-            self.write_remote(key, opts, envelope).await;
-        }
-    }
-
-    async fn write_remote(
-        &self,
-        key: &CacheKey,
-        opts: &Options,
-        (bytes, meta): (Vec<u8>, EntryMeta),
-    ) {
-        let Some(remote) = self.remote_for(opts) else {
-            return;
-        };
-        // The remote TTL is the end of the stale window: every key expires by itself.
-        let ttl =
-            clock::until(meta.stale_until_ms, clock::now_ms()).unwrap_or(Duration::from_millis(1));
-        let tags: Vec<Arc<str>> = opts
-            .tags
-            .as_deref()
-            .unwrap_or(&[])
-            .iter()
-            .map(|tag| Arc::from(self.remote_tag(tag)))
-            .collect();
-        let remote_key = self.remote_key(key);
-        let written = self
-            .timed_remote("set", remote.set(&remote_key, &bytes, ttl, &tags))
-            .await;
-        if let Err(error) = written {
-            self.tier_error(&error, "set");
-        }
-    }
-
-    /// Tells other nodes that `key` changed so they drop their local copy.
-    pub(crate) async fn announce_change(&self, key: &CacheKey) {
-        if let Some(remote) = &self.inner.remote
-            && let Err(error) = self
-                .timed_remote(
-                    "publish",
-                    remote.publish(RemoteEvent::Invalidate(self.remote_key(key))),
-                )
-                .await
-        {
-            self.tier_error(&error, "publish");
-        }
-    }
-
-    pub(crate) async fn remove_everywhere(&self, key: &CacheKey) {
-        request::remove(self.inner.id, key.as_str());
-        if let Some(local) = &self.inner.local {
-            local.invalidate(key.as_str());
-        }
-        if let Some(remote) = &self.inner.remote
-            && let Err(error) = self
-                .timed_remote("delete", remote.delete(&self.remote_key(key)))
-                .await
-        {
-            self.tier_error(&error, "delete");
-        }
-        self.announce_change(key).await;
-    }
-
-    pub(crate) async fn remove_tag_everywhere(&self, tag: &str) {
-        // The request tier does not index tags; a tag invalidation is rare, so drop it all.
-        request::clear(self.inner.id);
-        if let Some(local) = &self.inner.local {
-            local.invalidate_tag(tag);
-        }
-        if let Some(remote) = &self.inner.remote {
-            let remote_tag = self.remote_tag(tag);
-            if let Err(error) = self
-                .timed_remote("invalidate_tag", remote.invalidate_tag(&remote_tag))
-                .await
-            {
-                self.tier_error(&error, "invalidate_tag");
-            }
-            if let Err(error) = self
-                .timed_remote(
-                    "publish",
-                    remote.publish(RemoteEvent::InvalidateTag(remote_tag)),
-                )
-                .await
-            {
-                self.tier_error(&error, "publish");
-            }
-        }
-    }
-
     /// A fresh value from any tier, without loading.
     pub(crate) async fn read_fresh<T: Cacheable>(
         &self,
         key: &CacheKey,
         opts: &Options,
     ) -> Option<T> {
+        let ticket = self.ticket();
         match self.read_upper::<T>(key, opts) {
             Upper::Hit(value) => return Some(value),
             Upper::Refresh(found, Freshness::EarlyRefresh) => return Some(found.value),
             Upper::Refresh(..) | Upper::Miss => {}
         }
-        match self.read_remote::<T>(key, opts).await {
-            Some((found, Freshness::Fresh | Freshness::EarlyRefresh)) => {
+        match self.read_remote::<T>(key, opts, ticket).await {
+            RemoteRead::Found(found, Freshness::Fresh | Freshness::EarlyRefresh) => {
                 self.inner.stats.hit(TierName::Remote);
                 Some(found.value)
             }
@@ -470,6 +338,7 @@ impl Cache {
 
     pub(crate) async fn read_many<T: Cacheable>(&self, keys: &[CacheKey]) -> Vec<Option<T>> {
         let opts = Options::plain_read();
+        let ticket = self.ticket();
         let mut out: Vec<Option<T>> = keys
             .iter()
             .map(|key| match self.read_upper::<T>(key, &opts) {
@@ -483,7 +352,7 @@ impl Cache {
         };
         let remote_keys: Vec<String> = missing.iter().map(|&i| self.remote_key(&keys[i])).collect();
         let found = match self
-            .timed_remote("get_many", remote.get_many(&remote_keys))
+            .timed_remote("get_many", remote.read_many(&remote_keys))
             .await
         {
             Ok(found) => found,
@@ -492,10 +361,12 @@ impl Cache {
                 return out;
             }
         };
-        for ((&i, remote_key), bytes) in missing.iter().zip(&remote_keys).zip(found) {
-            let Some(bytes) = bytes else { continue };
-            if let Some((found, Freshness::Fresh)) = self
-                .decode_remote::<T>(&keys[i], &opts, remote_key, &bytes)
+        for ((&i, remote_key), stored) in missing.iter().zip(&remote_keys).zip(found) {
+            let Stored::Entry(bytes, token) = stored else {
+                continue;
+            };
+            if let RemoteRead::Found(found, Freshness::Fresh) = self
+                .decode_remote::<T>(&keys[i], &opts, remote_key, &bytes, token, ticket)
                 .await
             {
                 self.inner.stats.hit(TierName::Remote);

@@ -1,14 +1,19 @@
 //! The engine: the [`Cache`] handle and the read-through / write-back logic across tiers.
 
 mod builder;
+mod fence;
 mod fetch;
 mod freshness;
+mod invalidate;
 mod io;
+mod lease;
 mod run;
 mod single_flight;
+mod store;
 mod sync;
 
 pub use builder::CacheBuilder;
+pub(crate) use fence::Ticket;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -53,8 +58,12 @@ pub(crate) struct Inner {
     pub(crate) flags: Flags,
     pub(crate) default_ttl: Duration,
     pub(crate) codec: Codec,
-    pub(crate) flights: SingleFlight,
+    pub(crate) flights: Arc<SingleFlight>,
     pub(crate) refreshing: RefreshSet,
+    /// Tickets and tombstones: what keeps stale values out (see [`fence`]).
+    pub(crate) fences: Arc<fence::Fences>,
+    /// Drops invalidated values on this node (shared with the backplane listener).
+    pub(crate) drop: invalidate::LocalDrop,
     pub(crate) stats: Stats,
     pub(crate) metrics: Metrics,
 }
@@ -193,12 +202,33 @@ impl Cache {
     }
 
     /// Writes `value` to every tier and tells other nodes to drop their local copy.
+    ///
+    /// Coherence: once `set` returns, reads on this node see `value` (or something newer), and
+    /// no load that began before the call stores its result afterwards, here or in the remote
+    /// tier. `set` is last-writer-wins: two concurrent `set`s of one key (or a `set` racing an
+    /// [`invalidate`](Cache::invalidate) of it) may leave either value; writers of one key
+    /// must order their `set`s themselves, or use `invalidate`, which is always safe.
     pub async fn set<T: Cacheable>(&self, key: &CacheKey, value: &T, opts: &Options) {
-        self.write(key, value, opts, Duration::ZERO).await;
-        self.announce_change(key).await;
+        self.write_everywhere(key, value, opts).await;
     }
 
     /// Removes `key` from every tier here and from every other node's local tier.
+    ///
+    /// # Coherence
+    ///
+    /// - **This node:** once `invalidate` has returned, no read that starts afterwards returns
+    ///   a value whose load began before the call — not from the request tier of any scope, not
+    ///   from the local tier, not by joining a load already in flight.
+    /// - **Other nodes:** the same, once the backplane has delivered the event to them. While a
+    ///   node's subscription is down it trusts its local entries only for a bounded time, and
+    ///   it drops its whole local tier when it subscribes again.
+    /// - **No stale sets:** a load that began before the call never writes its result after
+    ///   it, in any tier: remote fills are conditional on the lease or entry token the load
+    ///   started from (the remote delete voids it), local stores on a ticket older than the
+    ///   local tombstone.
+    /// - **Outages:** if the remote tier is unreachable the delete (and its announcement) is
+    ///   queued and replayed, idempotently, when it answers again; this node drops its copy
+    ///   at once.
     ///
     /// ```
     /// use cache_core::{Cache, CacheKey, Options};
@@ -214,7 +244,8 @@ impl Cache {
         self.remove_everywhere(key).await;
     }
 
-    /// Removes every entry written with `tag`, here and on every other node.
+    /// Removes every entry written with `tag`, here and on every other node, with the same
+    /// guarantees as [`invalidate`](Cache::invalidate).
     pub async fn invalidate_tag(&self, tag: &str) {
         self.remove_tag_everywhere(tag).await;
     }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 use super::Cache;
+use super::store::{FillPlan, Kept};
 use crate::{CacheKey, Cacheable, Options};
 
 /// A loader plus the knowledge of how to run it.
@@ -14,8 +15,14 @@ pub(crate) trait Run<T, E>: Sized {
     /// Calls the loader and nothing else (flag off, shadow mode).
     fn load_only(self) -> impl Future<Output = Result<T, E>>;
 
-    /// Calls the loader and, on success, writes the value to every tier.
-    async fn load_and_store(self, cache: &Cache, key: &CacheKey, opts: &Options) -> Result<T, E>;
+    /// Calls the loader and, on success, stores the value in every tier as `plan` allows.
+    async fn load_and_store(
+        self,
+        cache: &Cache,
+        key: &CacheKey,
+        opts: &Options,
+        plan: FillPlan,
+    ) -> (Result<T, E>, Kept);
 }
 
 /// A borrowing loader, awaited on the caller's task. Dropping the caller cancels it.
@@ -47,11 +54,17 @@ where
         (self.0)()
     }
 
-    async fn load_and_store(self, cache: &Cache, key: &CacheKey, opts: &Options) -> Result<T, E> {
+    async fn load_and_store(
+        self,
+        cache: &Cache,
+        key: &CacheKey,
+        opts: &Options,
+        plan: FillPlan,
+    ) -> (Result<T, E>, Kept) {
         cache.inner.stats_load();
         let (result, took) = timed(key.cache_name(), (self.0)()).await;
-        cache.after_load(key, opts, &result, took).await;
-        result
+        let kept = cache.store_load(key, opts, &result, took, plan).await;
+        (result, kept)
     }
 }
 
@@ -66,13 +79,19 @@ where
         (self.0)()
     }
 
-    async fn load_and_store(self, cache: &Cache, key: &CacheKey, opts: &Options) -> Result<T, E> {
+    async fn load_and_store(
+        self,
+        cache: &Cache,
+        key: &CacheKey,
+        opts: &Options,
+        plan: FillPlan,
+    ) -> (Result<T, E>, Kept) {
         let (cache, key, opts) = (cache.clone(), key.clone(), opts.clone());
         let task = tokio::spawn(async move {
             cache.inner.stats_load();
             let (result, took) = timed(key.cache_name(), (self.0)()).await;
-            cache.after_load(&key, &opts, &result, took).await;
-            result
+            let kept = cache.store_load(&key, &opts, &result, took, plan).await;
+            (result, kept)
         });
         match task.await {
             Ok(result) => result,

@@ -79,6 +79,18 @@ impl SingleFlight {
         })
     }
 
+    /// Lets the next caller for `key` start a new flight: the one in the air began before an
+    /// invalidation, so callers arriving after it must not share its result. Callers already
+    /// waiting still get it (their reads began before the invalidation).
+    pub(crate) fn detach(&self, key: &str) {
+        self.flights.lock().remove(key);
+    }
+
+    /// [`detach`](SingleFlight::detach) for every key.
+    pub(crate) fn detach_all(&self) {
+        self.flights.lock().clear();
+    }
+
     /// Number of loads in the air (for tests and introspection).
     pub(crate) fn in_flight(&self) -> usize {
         self.flights.lock().len()

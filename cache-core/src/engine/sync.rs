@@ -38,6 +38,7 @@ impl Cache {
         match self.inner.flags.decide(opts.flag_name(key), key) {
             FlagMode::On => {}
             FlagMode::Shadow => {
+                let ticket = self.ticket();
                 let cached = match self.read_upper::<T>(key, opts) {
                     Upper::Hit(value) => Some(value),
                     Upper::Refresh(..) | Upper::Miss => None,
@@ -46,7 +47,8 @@ impl Cache {
                 match cached {
                     Some(cached) => self.count_shadow(key.cache_name(), &cached, &fresh),
                     None => {
-                        self.write_upper(key, &fresh, opts, std::time::Duration::ZERO);
+                        let took = std::time::Duration::ZERO;
+                        self.store_load_sync(key, opts, &Ok::<_, E>(fresh.clone()), took, ticket);
                     }
                 }
                 return Ok(fresh);
@@ -64,7 +66,7 @@ impl Cache {
             Upper::Refresh(found, state) => Ok(match self.refresh_turn(key, opts, found, state) {
                 RefreshTurn::Serve(value) => value,
                 RefreshTurn::Refresh(_refreshing, found, stale) => {
-                    let result = self.load_sync(key, opts, load);
+                    let result = self.load_sync(key, opts, load, found.ticket);
                     self.settle_refresh(key, opts, found, stale, result)
                 }
             }),
@@ -82,14 +84,14 @@ impl Cache {
         if !opts.tiers.contains(Tiers::LOCAL) {
             // Request-only values may depend on the request: never share a load across scopes.
             Stats::bump(&stats.misses);
-            return self.load_sync(key, opts, load);
+            return self.load_sync(key, opts, load, self.ticket());
         }
         loop {
             let guard = match self.inner.flights.join(key, LeaderKind::Sync) {
                 Role::Leader(guard) => guard,
                 Role::Waiter(flight) if flight.kind() == LeaderKind::Async => {
                     Stats::bump(&stats.misses);
-                    return self.load_sync(key, opts, load);
+                    return self.load_sync(key, opts, load, self.ticket());
                 }
                 Role::Waiter(flight) => match flight.wait_blocking() {
                     Waited::Done(shared) => match shared.downcast_ref::<Result<T, E>>() {
@@ -98,23 +100,32 @@ impl Cache {
                             self.inner.metrics.coalesced(key.cache_name());
                             return result.clone();
                         }
-                        None => return self.load_sync(key, opts, load),
+                        None => return self.load_sync(key, opts, load, self.ticket()),
                     },
                     Waited::Abandoned | Waited::TimedOut => continue,
                 },
             };
+            let ticket = self.ticket();
             if let Some(value) = self.peek_local::<T>(key, opts) {
                 guard.complete(std::sync::Arc::new(Ok::<T, E>(value.clone())));
                 return Ok(value);
             }
             Stats::bump(&stats.misses);
-            let result = self.load_sync(key, opts, load);
+            let result = self.load_sync(key, opts, load, ticket);
             guard.complete(std::sync::Arc::new(result.clone()));
             return result;
         }
     }
 
-    fn load_sync<T, E, F>(&self, key: &CacheKey, opts: &Options, load: F) -> Result<T, E>
+    /// Calls `load` and stores its value in the upper tiers, fenced by `ticket` (taken before
+    /// anything this load depends on was read).
+    fn load_sync<T, E, F>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        load: F,
+        ticket: super::Ticket,
+    ) -> Result<T, E>
     where
         T: Cacheable,
         F: FnOnce() -> Result<T, E>,
@@ -123,7 +134,7 @@ impl Cache {
         let _span = tracing::debug_span!("cache.load", cache.name = key.cache_name()).entered();
         let started = Instant::now();
         let result = load();
-        self.record_load(key, opts, &result, started.elapsed());
+        self.store_load_sync(key, opts, &result, started.elapsed(), ticket);
         result
     }
 }

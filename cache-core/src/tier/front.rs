@@ -186,7 +186,7 @@ mod tests {
             stale_until_ms: u64::MAX,
             load_micros: 0,
         };
-        Arc::new(LocalEntry::new(Arc::new(7_u32), meta, len, None))
+        Arc::new(LocalEntry::new(Arc::new(7_u32), meta, len, None, None))
     }
 
     fn read(shared: &FrontShared, key: &str) -> Option<u32> {

@@ -13,6 +13,7 @@ use moka::Expiry;
 use super::SharedValue;
 use super::front::{self, FrontShared};
 use crate::codec::EntryMeta;
+use crate::tier::remote::Token;
 use crate::{CacheKey, clock};
 
 /// Fixed per-entry overhead added to the weight (map slot, Arcs, metadata).
@@ -27,6 +28,9 @@ pub(crate) struct LocalEntry {
     /// The entry's tags; `None` when it was backfilled by a read that did not know them (a
     /// plain `get`), in which case every tag invalidation drops it to stay correct.
     pub(crate) tags: Option<Arc<[Arc<str>]>>,
+    /// The remote write this value came from (or went to), when known: a refresh of this
+    /// entry writes to the remote tier only while that write is still in place.
+    pub(crate) token: Option<Token>,
     /// Set once moka has removed or replaced the entry; per-thread fronts check it.
     retired: AtomicBool,
 }
@@ -37,12 +41,14 @@ impl LocalEntry {
         meta: EntryMeta,
         encoded_len: usize,
         tags: Option<Arc<[Arc<str>]>>,
+        token: Option<Token>,
     ) -> LocalEntry {
         LocalEntry {
             value,
             meta,
             encoded_len: u32::try_from(encoded_len).unwrap_or(u32::MAX),
             tags,
+            token,
             retired: AtomicBool::new(false),
         }
     }

@@ -12,15 +12,48 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use super::remote::{Lease, RemoteEvent, RemoteListener, RemoteTier};
+use super::remote::{Fence, Lease, RemoteEvent, RemoteListener, RemoteTier, Stored, Token};
 use crate::{Error, Result};
+
+/// What a key holds: an entry with the token of its write, or a lease — one slot, as in Redis,
+/// so an invalidation or write of the key voids the lease.
+enum Held {
+    Entry(Vec<u8>, Token),
+    Lease(Token),
+}
 
 #[derive(Default)]
 struct Store {
-    entries: HashMap<String, (Vec<u8>, Instant)>,
-    leases: HashMap<String, (String, Instant)>,
+    entries: HashMap<String, (Held, Instant)>,
     tags: HashMap<String, HashSet<String>>,
     listeners: Vec<(u64, RemoteListener)>,
+}
+
+impl Store {
+    fn live(&self, key: &str) -> Option<&Held> {
+        let now = Instant::now();
+        self.entries
+            .get(key)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(held, _)| held)
+    }
+
+    fn stored(&self, key: &str) -> Stored {
+        match self.live(key) {
+            Some(Held::Entry(bytes, token)) => Stored::Entry(bytes.clone(), Some(*token)),
+            Some(Held::Lease(token)) => Stored::Leased(*token),
+            None => Stored::Absent,
+        }
+    }
+
+    fn index(&mut self, key: &str, tags: &[Arc<str>]) {
+        for tag in tags {
+            self.tags
+                .entry(tag.to_string())
+                .or_default()
+                .insert(key.to_string());
+        }
+    }
 }
 
 #[derive(Default)]
@@ -81,21 +114,23 @@ impl MemoryRemote {
 
     /// Writes raw bytes, bypassing the codec (for corrupt-entry tests).
     pub fn put_raw(&self, key: &str, bytes: Vec<u8>, ttl: Duration) {
-        self.shared
-            .store
-            .lock()
-            .entries
-            .insert(key.to_string(), (bytes, Instant::now() + ttl));
+        let token = self.token();
+        self.shared.store.lock().entries.insert(
+            key.to_string(),
+            (Held::Entry(bytes, token), Instant::now() + ttl),
+        );
     }
 
-    /// The raw bytes under `key`, if present and not expired.
+    /// The raw bytes under `key`, if an entry is present and not expired.
     pub fn raw(&self, key: &str) -> Option<Vec<u8>> {
-        let store = self.shared.store.lock();
-        store
-            .entries
-            .get(key)
-            .filter(|(_, exp)| *exp > Instant::now())
-            .map(|(v, _)| v.clone())
+        match self.shared.store.lock().live(key) {
+            Some(Held::Entry(bytes, _)) => Some(bytes.clone()),
+            _ => None,
+        }
+    }
+
+    fn token(&self) -> Token {
+        Token::new(self.node, self.shared.next_token.fetch_add(1, Relaxed) + 1)
     }
 
     /// Time left before `key` expires, if it exists.
@@ -114,7 +149,7 @@ impl MemoryRemote {
         let mut keys: Vec<_> = store
             .entries
             .iter()
-            .filter(|(_, (_, exp))| *exp > now)
+            .filter(|(_, (held, exp))| *exp > now && matches!(held, Held::Entry(..)))
             .map(|(k, _)| k.clone())
             .collect();
         keys.sort();
@@ -145,11 +180,10 @@ impl MemoryRemote {
     }
 
     fn read(store: &Store, key: &str) -> Option<Vec<u8>> {
-        store
-            .entries
-            .get(key)
-            .filter(|(_, exp)| *exp > Instant::now())
-            .map(|(v, _)| v.clone())
+        match store.live(key) {
+            Some(Held::Entry(bytes, _)) => Some(bytes.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -169,20 +203,67 @@ impl RemoteTier for MemoryRemote {
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration, tags: &[Arc<str>]) -> Result<()> {
+        self.write(key, value, ttl, tags).await.map(drop)
+    }
+
+    async fn read(&self, key: &str) -> Result<Stored> {
+        self.check()?;
+        self.shared.gets.fetch_add(1, Relaxed);
+        Ok(self.shared.store.lock().stored(key))
+    }
+
+    async fn read_many(&self, keys: &[String]) -> Result<Vec<Stored>> {
+        self.check()?;
+        self.shared.gets.fetch_add(keys.len() as u64, Relaxed);
+        let store = self.shared.store.lock();
+        Ok(keys.iter().map(|k| store.stored(k)).collect())
+    }
+
+    async fn write(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+    ) -> Result<Option<Token>> {
         self.check()?;
         self.shared.sets.fetch_add(1, Relaxed);
+        let token = self.token();
         let mut store = self.shared.store.lock();
+        let held = Held::Entry(value.to_vec(), token);
         store
             .entries
-            .insert(key.to_string(), (value.to_vec(), Instant::now() + ttl));
-        for tag in tags {
-            store
-                .tags
-                .entry(tag.to_string())
-                .or_default()
-                .insert(key.to_string());
+            .insert(key.to_string(), (held, Instant::now() + ttl));
+        store.index(key, tags);
+        Ok(Some(token))
+    }
+
+    async fn fill(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+        fence: Fence,
+    ) -> Result<Option<Token>> {
+        self.check()?;
+        let token = self.token();
+        let mut store = self.shared.store.lock();
+        let in_place = match (store.live(key), fence) {
+            (Some(Held::Lease(held)), Fence::Lease(expected)) => *held == expected,
+            (Some(Held::Entry(_, held)), Fence::Entry(expected)) => *held == expected,
+            _ => false,
+        };
+        if !in_place {
+            return Ok(None);
         }
-        Ok(())
+        self.shared.sets.fetch_add(1, Relaxed);
+        let held = Held::Entry(value.to_vec(), token);
+        store
+            .entries
+            .insert(key.to_string(), (held, Instant::now() + ttl));
+        store.index(key, tags);
+        Ok(Some(token))
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
@@ -192,31 +273,43 @@ impl RemoteTier for MemoryRemote {
         Ok(())
     }
 
-    async fn try_lease(&self, key: &str, ttl: Duration) -> Result<Lease> {
+    async fn try_lease(
+        &self,
+        key: &str,
+        ttl: Duration,
+        tags: &[Arc<str>],
+        takeover: Option<Token>,
+    ) -> Result<Lease> {
         self.check()?;
-        let now = Instant::now();
         let mut store = self.shared.store.lock();
-        if store.leases.get(key).is_some_and(|(_, exp)| *exp > now) {
+        let free = match store.live(key) {
+            None => true,
+            Some(Held::Lease(held)) => takeover == Some(*held),
+            Some(Held::Entry(..)) => false,
+        };
+        if !free {
             return Ok(Lease::HeldElsewhere);
         }
-        let token = format!(
-            "{}-{}",
-            self.node,
-            self.shared.next_token.fetch_add(1, Relaxed)
-        );
+        let token = self.token();
         store
-            .leases
-            .insert(key.to_string(), (token.clone(), now + ttl));
+            .entries
+            .insert(key.to_string(), (Held::Lease(token), Instant::now() + ttl));
+        // Indexed now, so a tag invalidation during the load voids the lease.
+        store.index(key, tags);
         Ok(Lease::Acquired(token))
     }
 
-    async fn release_lease(&self, key: &str, token: &str) -> Result<()> {
+    async fn release_lease(&self, key: &str, token: Token) -> Result<()> {
         self.check()?;
         let mut store = self.shared.store.lock();
-        if store.leases.get(key).is_some_and(|(t, _)| t == token) {
-            store.leases.remove(key);
+        if matches!(store.live(key), Some(Held::Lease(held)) if *held == token) {
+            store.entries.remove(key);
         }
         Ok(())
+    }
+
+    fn node_token_id(&self) -> Option<u64> {
+        Some(self.node)
     }
 
     async fn publish(&self, event: RemoteEvent) -> Result<()> {

@@ -10,14 +10,74 @@ use std::time::Duration;
 
 use crate::Result;
 
+/// Identifies one write of an entry, or one lease, in a remote tier. Fills are fenced by it:
+/// a fill lands only while the token it read (or the lease it took) is still in place, so any
+/// invalidation or newer write in between voids it (the memcache "lease" idea).
+///
+/// The high 64 bits name the node that made it, the low 64 bits count on that node.
+///
+/// ```
+/// use cache_core::Token;
+/// let token = Token::new(7, 42);
+/// assert_eq!(token.node(), 7);
+/// assert_eq!(Token::from_bytes(token.to_bytes()), token);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Token(pub u128);
+
+impl Token {
+    /// The token numbered `count` of node `node`.
+    pub fn new(node: u64, count: u64) -> Token {
+        Token((u128::from(node) << 64) | u128::from(count))
+    }
+
+    /// The node that made this token.
+    pub fn node(self) -> u64 {
+        (self.0 >> 64) as u64
+    }
+
+    /// Big-endian bytes, as stored next to an entry.
+    pub fn to_bytes(self) -> [u8; 16] {
+        self.0.to_be_bytes()
+    }
+
+    /// The token stored as `bytes`.
+    pub fn from_bytes(bytes: [u8; 16]) -> Token {
+        Token(u128::from_be_bytes(bytes))
+    }
+}
+
+/// What a remote tier holds under a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// Nothing.
+    Absent,
+    /// A loader holds the key's lease: the value is being loaded (by the token's node).
+    Leased(Token),
+    /// An entry's envelope bytes, and the token of the write that stored them (`None` for
+    /// tiers or entries without tokens).
+    Entry(Vec<u8>, Option<Token>),
+}
+
+/// What must still be in place under a key for a [`fill`](RemoteTier::fill) to land.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fence {
+    /// The lease this loader took.
+    Lease(Token),
+    /// The entry this refresher read.
+    Entry(Token),
+}
+
 /// What happened when asking for the stampede lease on a cold key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lease {
-    /// This process holds the lease; release it with this token after writing the value.
-    Acquired(String),
-    /// Another process holds it: wait for its value (or for the lease to expire).
+    /// This process holds the lease: fill the key fenced by [`Fence::Lease`] with this token,
+    /// or release it.
+    Acquired(Token),
+    /// Another loader holds it, or a value landed meanwhile: wait for the value (or for the
+    /// lease to expire).
     HeldElsewhere,
-    /// The tier has no leases; load right away.
+    /// The tier has no leases; load right away (fills are then plain, unfenced writes).
     Unsupported,
 }
 
@@ -55,16 +115,81 @@ pub trait RemoteTier: Send + Sync + 'static {
     /// Deletes one entry (non-blocking delete, e.g. `UNLINK`, where the tier has one).
     async fn delete(&self, key: &str) -> Result<()>;
 
-    /// Tries to take the stampede lease for a cold `key` for `ttl`.
-    async fn try_lease(&self, key: &str, ttl: Duration) -> Result<Lease> {
-        let _ = (key, ttl);
+    /// Reads one entry with its write token, telling a lease apart from an absent key.
+    /// Defaults to [`get`](RemoteTier::get) (no tokens).
+    async fn read(&self, key: &str) -> Result<Stored> {
+        Ok(match self.get(key).await? {
+            Some(bytes) => Stored::Entry(bytes, None),
+            None => Stored::Absent,
+        })
+    }
+
+    /// [`read`](RemoteTier::read) for many keys, in as few round trips as the tier allows.
+    async fn read_many(&self, keys: &[String]) -> Result<Vec<Stored>> {
+        Ok(self
+            .get_many(keys)
+            .await?
+            .into_iter()
+            .map(|found| match found {
+                Some(bytes) => Stored::Entry(bytes, None),
+                None => Stored::Absent,
+            })
+            .collect())
+    }
+
+    /// An authoritative write (not a load's result): like [`set`](RemoteTier::set), and
+    /// returns the token it stored, which voids every outstanding fence on the key.
+    async fn write(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+    ) -> Result<Option<Token>> {
+        self.set(key, value, ttl, tags).await.map(|()| None)
+    }
+
+    /// Writes a load's result only if `fence` is still in place under `key`, in one atomic
+    /// step: `Some(token)` when written, `None` when something newer happened to the key since
+    /// the load began (an invalidation, a newer write, the lease expired). Tiers without
+    /// leases never get here: the engine then uses [`set`](RemoteTier::set).
+    async fn fill(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+        fence: Fence,
+    ) -> Result<Option<Token>> {
+        let _ = (key, value, ttl, tags, fence);
+        Ok(None)
+    }
+
+    /// Tries to take the stampede lease for a cold `key` for `ttl`. The lease is the key's
+    /// fence: an invalidation or write of the key voids it. `tags` are the tags the value will
+    /// carry (indexed now, so a tag invalidation during the load voids the lease too).
+    /// `takeover` replaces a lease this process left behind (its holder was cancelled).
+    async fn try_lease(
+        &self,
+        key: &str,
+        ttl: Duration,
+        tags: &[Arc<str>],
+        takeover: Option<Token>,
+    ) -> Result<Lease> {
+        let _ = (key, ttl, tags, takeover);
         Ok(Lease::Unsupported)
     }
 
-    /// Releases a lease taken with [`try_lease`](RemoteTier::try_lease), only if `token` still owns it.
-    async fn release_lease(&self, key: &str, token: &str) -> Result<()> {
+    /// Releases a lease taken with [`try_lease`](RemoteTier::try_lease), only if `token` still
+    /// owns it.
+    async fn release_lease(&self, key: &str, token: Token) -> Result<()> {
         let _ = (key, token);
         Ok(())
+    }
+
+    /// The node id this tier puts in its tokens, so the engine can tell its own leases apart.
+    fn node_token_id(&self) -> Option<u64> {
+        None
     }
 
     /// Announces `event` to every other node sharing this tier.

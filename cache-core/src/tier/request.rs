@@ -11,15 +11,20 @@ use std::future::Future;
 
 use super::SharedValue;
 use crate::CacheKey;
+use crate::engine::Ticket;
 
 tokio::task_local! {
     static SCOPE: RequestMap;
 }
 
+/// A value in the request tier, with the fence ticket of the read that produced it: another
+/// task's invalidation cannot reach into this scope, so a hit checks the ticket instead.
+pub(crate) type Scoped = (SharedValue, Ticket);
+
 /// The per-scope storage: for each `Cache` (by id), its decoded values.
 #[derive(Default)]
 pub(crate) struct RequestMap {
-    caches: RefCell<Vec<(u64, HashMap<CacheKey, SharedValue>)>>,
+    caches: RefCell<Vec<(u64, HashMap<CacheKey, Scoped>)>>,
 }
 
 impl RequestMap {
@@ -52,7 +57,7 @@ pub(crate) fn scoped<F: Future>(fut: F) -> tokio::task::futures::TaskLocalFuture
 
 /// The value cached under `key` for cache `cache_id` in the current scope; the outer `None`
 /// means there is no scope (so no lookup happened), the inner one a miss.
-pub(crate) fn get(cache_id: u64, key: &str) -> Option<Option<SharedValue>> {
+pub(crate) fn get(cache_id: u64, key: &str) -> Option<Option<Scoped>> {
     SCOPE
         .try_with(|map| {
             let caches = map.caches.borrow();
@@ -65,7 +70,7 @@ pub(crate) fn get(cache_id: u64, key: &str) -> Option<Option<SharedValue>> {
 }
 
 /// Stores `value` for the rest of the current scope (no-op outside a scope).
-pub(crate) fn insert(cache_id: u64, key: &CacheKey, value: SharedValue) {
+pub(crate) fn insert(cache_id: u64, key: &CacheKey, value: SharedValue, ticket: Ticket) {
     let _ = SCOPE.try_with(|map| {
         let mut caches = map.caches.borrow_mut();
         let index = match caches.iter().position(|(id, _)| *id == cache_id) {
@@ -75,7 +80,7 @@ pub(crate) fn insert(cache_id: u64, key: &CacheKey, value: SharedValue) {
                 caches.len() - 1
             }
         };
-        caches[index].1.insert(key.clone(), value);
+        caches[index].1.insert(key.clone(), (value, ticket));
     });
 }
 

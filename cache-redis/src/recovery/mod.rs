@@ -1,17 +1,19 @@
-//! Auto-recovery: writes and invalidations that fail because Redis is unreachable wait in a
-//! bounded queue (one slot per key, tag or event: the newest operation wins) and are replayed
-//! once Redis answers again; then every replayed change is announced on the backplane, so
-//! nodes that cached a value invalidated during the outage drop it.
+//! Auto-recovery: invalidations (and writes, as deletes) that fail because Redis is
+//! unreachable wait in a bounded queue (one slot per key, tag or event: the newest operation
+//! wins) and are replayed once Redis answers again; then every replayed change is announced on
+//! the backplane, so nodes that cached a value invalidated during the outage drop it.
 //!
-//! A successful live write of a key removes its queued operation (it is newer). A queued write
-//! whose TTL ran out is skipped; when the queue's byte budget is spent, a write is queued as a
-//! delete instead (always safe). When the queue overflows, operations are dropped and, after
-//! recovery, every node is told to clear its local tier.
+//! Replays are idempotent (`UNLINK`, tag deletion) and never bring an old value back: a write
+//! that failed is replayed as a delete, because by the time Redis answers something newer may
+//! have happened to the key on another node; a load's fill that failed is not queued at all.
+//! A successful live write of a key removes its queued operation (it is newer). When the queue
+//! overflows, operations are dropped and, after recovery, every node is told to clear its
+//! local tier.
 
 mod queue;
 
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -79,15 +81,6 @@ impl Inner {
 
     async fn apply(&self, op: &Op) -> Result<(), Failure> {
         match op {
-            Op::Set {
-                key,
-                value,
-                expires_at,
-                tags,
-            } => match expires_at.checked_duration_since(Instant::now()) {
-                Some(ttl) if !ttl.is_zero() => self.write(key, value, ttl, tags).await,
-                _ => Ok(()),
-            },
             Op::Delete(key) => self.unlink(key).await,
             Op::DropTag(tag) => self.drop_tag(tag).await,
             Op::Publish(_) => Ok(()),

@@ -1,0 +1,115 @@
+//! Invalidation: the remote tier first, then this node, then the backplane.
+//!
+//! The remote delete is ordered before the local copy is dropped: a reader on this node that
+//! misses locally in between finds nothing remotely either, or re-reads the old bytes with a
+//! ticket older than the local tombstone, and that backfill is refused. Dropping locally
+//! records a tombstone (refusing older fills), removes the entry in the same locked step, and
+//! detaches the key's single-flight so later callers do not join a load that began before.
+
+use std::sync::Arc;
+
+use super::Cache;
+use super::fence::{Fences, Scope};
+use super::single_flight::SingleFlight;
+use crate::CacheKey;
+use crate::tier::local::LocalTier;
+use crate::tier::remote::{RemoteEvent, RemoteListener};
+use crate::tier::request;
+
+/// What a node drops when an invalidation reaches it (its own call or the backplane).
+#[derive(Clone)]
+pub(crate) struct LocalDrop {
+    pub(crate) local: Option<LocalTier>,
+    pub(crate) fences: Arc<Fences>,
+    pub(crate) flights: Arc<SingleFlight>,
+}
+
+impl LocalDrop {
+    pub(crate) fn apply(&self, scope: Scope<'_>) {
+        let local = self.local.as_ref();
+        self.fences.invalidate(scope, || {
+            if let Some(local) = local {
+                match scope {
+                    Scope::Key(key) => local.invalidate(key),
+                    Scope::Tag(tag) => local.invalidate_tag(tag),
+                    Scope::All => local.clear(),
+                }
+            }
+        });
+        match scope {
+            Scope::Key(key) => self.flights.detach(key),
+            Scope::Tag(_) | Scope::All => self.flights.detach_all(),
+        }
+    }
+
+    /// Applies other nodes' invalidations. It holds the local tier and fences, not the cache,
+    /// so the remote tier's listener list never keeps a dropped cache alive.
+    pub(crate) fn listener(self, prefix: String) -> RemoteListener {
+        Arc::new(move |event| match event {
+            RemoteEvent::Invalidate(remote_key) => {
+                if let Some(key) = remote_key.strip_prefix(prefix.as_str()) {
+                    self.apply(Scope::Key(key));
+                }
+            }
+            RemoteEvent::InvalidateTag(remote_tag) => {
+                if let Some(tag) = remote_tag.strip_prefix(prefix.as_str()) {
+                    self.apply(Scope::Tag(tag));
+                }
+            }
+            RemoteEvent::Clear => self.apply(Scope::All),
+        })
+    }
+}
+
+impl Cache {
+    fn drop_here(&self, scope: Scope<'_>) {
+        match scope {
+            Scope::Key(key) => request::remove(self.inner.id, key),
+            // The request tier does not index tags; a tag invalidation is rare, so drop it all.
+            Scope::Tag(_) | Scope::All => request::clear(self.inner.id),
+        }
+        self.inner.drop.apply(scope);
+    }
+
+    /// Tells other nodes that `key` changed so they drop their local copy.
+    pub(crate) async fn announce_change(&self, key: &CacheKey) {
+        self.announce(RemoteEvent::Invalidate(self.remote_key(key)))
+            .await;
+    }
+
+    async fn announce(&self, event: RemoteEvent) {
+        if let Some(remote) = &self.inner.remote
+            && let Err(error) = self.timed_remote("publish", remote.publish(event)).await
+        {
+            self.tier_error(&error, "publish");
+        }
+    }
+
+    pub(crate) async fn remove_everywhere(&self, key: &CacheKey) {
+        if let Some(remote) = &self.inner.remote
+            && let Err(error) = self
+                .timed_remote("delete", remote.delete(&self.remote_key(key)))
+                .await
+        {
+            // The remote tier queues it for replay; this node drops its copy regardless.
+            self.tier_error(&error, "delete");
+        }
+        self.drop_here(Scope::Key(key.as_str()));
+        self.announce_change(key).await;
+    }
+
+    pub(crate) async fn remove_tag_everywhere(&self, tag: &str) {
+        let remote_tag = self.remote_tag(tag);
+        if let Some(remote) = &self.inner.remote
+            && let Err(error) = self
+                .timed_remote("invalidate_tag", remote.invalidate_tag(&remote_tag))
+                .await
+        {
+            self.tier_error(&error, "invalidate_tag");
+        }
+        self.drop_here(Scope::Tag(tag));
+        if self.inner.remote.is_some() {
+            self.announce(RemoteEvent::InvalidateTag(remote_tag)).await;
+        }
+    }
+}

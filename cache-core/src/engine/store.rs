@@ -1,0 +1,289 @@
+//! Storing values: a load's result (fenced in every tier), a value found in the remote tier
+//! (backfilled above, fenced locally), an authoritative [`Cache::set`].
+//!
+//! Order matters for coherence. A load's result goes to the remote tier first, as a fill
+//! fenced by the lease or entry token it started from; only if that fill was not refused does
+//! it go to the local tier, fenced by the ticket taken before the load. So a load that began
+//! before an invalidation writes its result nowhere after it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Cache;
+use super::fence::{Scope, Ticket};
+use super::freshness;
+use super::io::Found;
+use crate::codec::EntryMeta;
+use crate::stats::Stats;
+use crate::tier::local::LocalEntry;
+use crate::tier::remote::{Fence, Token};
+use crate::tier::{SharedValue, request};
+use crate::{CacheKey, Cacheable, Options, clock};
+
+/// How a load's result may be written to the remote tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RemoteFill {
+    /// Only while this fence is in place (one conditional write).
+    Fenced(Fence),
+    /// A plain write: the tier has no leases, so it cannot fence.
+    Plain,
+    /// Not at all: the fence is unknown (the lease could not be taken), so a write might
+    /// land after an invalidation.
+    Skip,
+}
+
+/// Everything a load needs to store its result coherently; taken before the load starts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FillPlan {
+    pub(crate) ticket: Ticket,
+    pub(crate) remote: RemoteFill,
+}
+
+/// What became of a load's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kept {
+    /// Written to the remote tier (the fill replaced the lease) and kept locally.
+    Yes,
+    /// Kept locally; the remote tier was not written (no fence, or the write failed).
+    Local,
+    /// Refused: something newer happened to the key since the load began.
+    Fenced,
+    /// Not cached (loader error, encoding error).
+    Nothing,
+}
+
+impl Cache {
+    pub(crate) fn backfill_request(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        shared: &SharedValue,
+        ticket: Ticket,
+    ) {
+        if opts.tiers.contains(crate::Tiers::REQUEST) {
+            request::insert(self.inner.id, key, Arc::clone(shared), ticket);
+        }
+    }
+
+    /// Stores a value in the local tier unless an invalidation covering it happened after
+    /// `ticket`; returns whether it was stored (or there is no local tier).
+    pub(crate) fn put_local(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        shared: &SharedValue,
+        (meta, encoded_len): (EntryMeta, usize),
+        token: Option<Token>,
+        ticket: Ticket,
+    ) -> bool {
+        let Some(local) = self.local_for(opts) else {
+            return true;
+        };
+        let tags = opts.tags.as_deref();
+        self.inner.fences.admit(key.as_str(), tags, ticket, || {
+            let entry = LocalEntry::new(
+                Arc::clone(shared),
+                meta,
+                encoded_len,
+                opts.tags.clone(),
+                token,
+            );
+            local.insert(key.clone(), entry);
+        })
+    }
+
+    /// Backfills a value found in the remote tier into the tiers above.
+    pub(crate) fn keep_found<T>(&self, key: &CacheKey, opts: &Options, found: &Found<T>) {
+        let size = (found.meta, found.encoded_len);
+        if self.put_local(key, opts, &found.shared, size, found.token, found.ticket) {
+            self.backfill_request(key, opts, &found.shared, found.ticket);
+        }
+    }
+
+    /// Records a load's outcome (timing, errors) and stores an `Ok` value per `plan`.
+    pub(crate) async fn store_load<T: Cacheable, E>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        result: &Result<T, E>,
+        took: Duration,
+        plan: FillPlan,
+    ) -> Kept {
+        self.inner.metrics.load(key.cache_name(), took);
+        let Ok(value) = result else {
+            Stats::bump(&self.inner.stats.load_errors);
+            return Kept::Nothing;
+        };
+        let Some((bytes, meta)) = self.encode(key, value, opts, took) else {
+            return Kept::Nothing;
+        };
+        let mut token = None;
+        let mut landed = false;
+        if let Some(remote) = self.remote_for(opts) {
+            let (ttl, tags, remote_key) = self.remote_args(key, opts, &meta);
+            let written = match plan.remote {
+                RemoteFill::Fenced(fence) => {
+                    let fill = remote.fill(&remote_key, &bytes, ttl, &tags, fence);
+                    self.timed_remote("fill", fill).await
+                }
+                RemoteFill::Plain => {
+                    let set = remote.set(&remote_key, &bytes, ttl, &tags);
+                    self.timed_remote("set", set).await.map(|()| None)
+                }
+                RemoteFill::Skip => Ok(None),
+            };
+            match written {
+                Ok(Some(stored)) => (token, landed) = (Some(stored), true),
+                Ok(None) if matches!(plan.remote, RemoteFill::Fenced(_)) => {
+                    Stats::bump(&self.inner.stats.fenced_fills);
+                    // What this node holds is older than what the remote tier now has (or was
+                    // invalidated): the next read should go there.
+                    if let Some(local) = self.local_for(opts) {
+                        local.invalidate(key.as_str());
+                    }
+                    return Kept::Fenced;
+                }
+                Ok(None) => landed = plan.remote == RemoteFill::Plain,
+                // Unknown whether it landed; the local copy is still fenced by the ticket, and
+                // an invalidation elsewhere reaches it through the backplane.
+                Err(error) => self.tier_error(&error, "fill"),
+            }
+        }
+        match self.store_upper(key, value, opts, (meta, bytes.len()), token, plan.ticket) {
+            Kept::Yes if !landed => Kept::Local,
+            kept => kept,
+        }
+    }
+
+    /// Stores a loaded value in the request and local tiers, fenced by `ticket`.
+    pub(crate) fn store_upper<T: Cacheable>(
+        &self,
+        key: &CacheKey,
+        value: &T,
+        opts: &Options,
+        size: (EntryMeta, usize),
+        token: Option<Token>,
+        ticket: Ticket,
+    ) -> Kept {
+        let shared: SharedValue = Arc::new(value.clone());
+        if !self.put_local(key, opts, &shared, size, token, ticket) {
+            Stats::bump(&self.inner.stats.fenced_fills);
+            return Kept::Fenced;
+        }
+        self.backfill_request(key, opts, &shared, ticket);
+        Kept::Yes
+    }
+
+    /// A sync load's outcome: request and local tiers only.
+    pub(crate) fn store_load_sync<T: Cacheable, E>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        result: &Result<T, E>,
+        took: Duration,
+        ticket: Ticket,
+    ) {
+        self.inner.metrics.load(key.cache_name(), took);
+        let Ok(value) = result else {
+            Stats::bump(&self.inner.stats.load_errors);
+            return;
+        };
+        // The local tier weighs the envelope it would write; encode only to learn its size.
+        let size = match self.encode(key, value, opts, took) {
+            Some((bytes, meta)) => (meta, bytes.len()),
+            None => (self.new_meta(opts, took), std::mem::size_of::<T>()),
+        };
+        self.store_upper(key, value, opts, size, None, ticket);
+    }
+
+    /// An authoritative write: the remote tier first (voiding every fence on the key), then
+    /// this node's tiers in the same step as a tombstone for older fills, then the backplane.
+    pub(crate) async fn write_everywhere<T: Cacheable>(
+        &self,
+        key: &CacheKey,
+        value: &T,
+        opts: &Options,
+    ) {
+        let Some((bytes, meta)) = self.encode(key, value, opts, Duration::ZERO) else {
+            return;
+        };
+        let mut token = None;
+        if let Some(remote) = self.remote_for(opts) {
+            let (ttl, tags, remote_key) = self.remote_args(key, opts, &meta);
+            match self
+                .timed_remote("set", remote.write(&remote_key, &bytes, ttl, &tags))
+                .await
+            {
+                Ok(stored) => token = stored,
+                Err(error) => self.tier_error(&error, "set"),
+            }
+        }
+        let shared: SharedValue = Arc::new(value.clone());
+        let local = self.local_for(opts);
+        self.inner.fences.invalidate(Scope::Key(key.as_str()), || {
+            if let Some(local) = local {
+                let entry = LocalEntry::new(
+                    Arc::clone(&shared),
+                    meta,
+                    bytes.len(),
+                    opts.tags.clone(),
+                    token,
+                );
+                local.insert(key.clone(), entry);
+            }
+        });
+        self.inner.flights.detach(key.as_str());
+        request::remove(self.inner.id, key.as_str());
+        self.backfill_request(key, opts, &shared, self.ticket());
+        self.announce_change(key).await;
+    }
+
+    /// Fresh lifetimes for a value stored now.
+    fn new_meta(&self, opts: &Options, load_time: Duration) -> EntryMeta {
+        let ttl = opts.ttl.unwrap_or(self.inner.default_ttl);
+        freshness::new_meta(clock::now_ms(), ttl, opts.stale, opts.jitter, load_time)
+    }
+
+    /// The envelope of `value` with fresh lifetimes; an encoding failure is counted.
+    fn encode<T: Cacheable>(
+        &self,
+        key: &CacheKey,
+        value: &T,
+        opts: &Options,
+        load_time: Duration,
+    ) -> Option<(Vec<u8>, EntryMeta)> {
+        let meta = self.new_meta(opts, load_time);
+        match self.inner.codec.encode(value, meta) {
+            Ok(bytes) => {
+                self.inner.metrics.entry_size(key.cache_name(), bytes.len());
+                Some((bytes, meta))
+            }
+            Err(error) => {
+                self.tier_error(&error, "encode");
+                None
+            }
+        }
+    }
+
+    /// TTL (the end of the stale window: every key expires by itself), namespaced tags and
+    /// key of a remote write.
+    fn remote_args(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        meta: &EntryMeta,
+    ) -> (Duration, Vec<Arc<str>>, String) {
+        let ttl =
+            clock::until(meta.stale_until_ms, clock::now_ms()).unwrap_or(Duration::from_millis(1));
+        (ttl, self.remote_tags(opts), self.remote_key(key))
+    }
+
+    pub(crate) fn remote_tags(&self, opts: &Options) -> Vec<Arc<str>> {
+        opts.tags
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .map(|tag| Arc::from(self.remote_tag(tag)))
+            .collect()
+    }
+}
