@@ -57,12 +57,14 @@ pub fn effective(h: &History, write: &Write, node: usize, slack: Duration) -> Op
     }
 }
 
+/// A write and when it became effective on each node.
+type Timed<'a> = (&'a Write, Vec<Option<Instant>>);
+
 /// Every stale read, at most one per read (the write with the highest version it missed; a
 /// same-node write is preferred, so rule 1 wins when both apply).
 pub fn check(h: &History, slack: Duration) -> Vec<Violation> {
     let rows = h.writes.iter().map(|w| w.row + 1).max().unwrap_or(0) as usize;
-    // Per row: (write, effective time on each node).
-    let mut by_row: Vec<Vec<(&Write, Vec<Option<Instant>>)>> = vec![Vec::new(); rows];
+    let mut by_row: Vec<Vec<Timed>> = vec![Vec::new(); rows];
     for w in &h.writes {
         let eff = (0..h.nodes).map(|n| effective(h, w, n, slack)).collect();
         by_row[w.row as usize].push((w, eff));
