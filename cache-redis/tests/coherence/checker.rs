@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 
 use crate::history::{History, Read, Write, WriteKind};
 
-/// Added to a marker's delivery when the write's tier queued operations for replay: the
-/// write's own event may then be re-published by the recovery task after the marker went out.
-/// It covers the recovery interval and one replay.
+/// Added to a marker's (and a `Clear`'s) delivery when the write's tier queued operations for
+/// replay: the write's own delete and event may then reach Redis only when the recovery task
+/// replays them, after the marker went out or the subscription came back. It covers the
+/// breaker cool-down, the recovery interval and one replay.
 pub const REPLAY_SLACK: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone)]
@@ -39,18 +40,20 @@ pub fn effective(h: &History, write: &Write, node: usize, slack: Duration) -> Op
     if node == write.node {
         return Some(write.end);
     }
-    let slack = slack
-        + if write.queued {
-            REPLAY_SLACK
-        } else {
-            Duration::ZERO
-        };
-    let marker = h.markers.get(&(write.id, node)).map(|&t| t + slack);
+    let replay = if write.queued {
+        REPLAY_SLACK
+    } else {
+        Duration::ZERO
+    };
+    let marker = h
+        .markers
+        .get(&(write.id, node))
+        .map(|&t| t + slack + replay);
     let clear = h.clears[node]
         .iter()
-        .copied()
-        .filter(|&t| t > write.end)
-        .min();
+        .filter(|&&t| t > write.end)
+        .min()
+        .map(|&t| t + replay);
     match (marker, clear) {
         (Some(m), Some(c)) => Some(m.min(c)),
         (m, c) => m.or(c),
@@ -169,6 +172,16 @@ pub fn summary(name: &str, h: &History, violations: &[Violation], sweep: &[Strin
         rule(1),
         rule(2)
     );
+    for kind in [
+        WriteKind::Invalidate,
+        WriteKind::Set,
+        WriteKind::InvalidateTag,
+    ] {
+        let of = violations.iter().filter(|v| v.write.kind == kind);
+        let _ = writeln!(s, "  missed {kind:?}: {}", of.count());
+    }
+    let queued = violations.iter().filter(|v| v.write.queued).count();
+    let _ = writeln!(s, "  missed a queued write: {queued}");
     let _ = writeln!(s, "sweep violations      {}", sweep.len());
     for r in [1, 2] {
         for v in violations.iter().filter(|v| v.rule == r).take(4) {

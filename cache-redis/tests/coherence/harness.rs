@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use cache_core::{CacheKey, RemoteEvent, RemoteTier};
+use cache_core::{Cache, CacheKey, RemoteEvent, RemoteTier};
 use cache_redis::BreakerState;
 
 use crate::checker::{self, Violation};
@@ -212,9 +212,16 @@ async fn settle(nodes: &[Node]) {
     tokio::time::sleep(Duration::from_millis(500)).await;
 }
 
-/// Rule 3: after the dust settles every node must read every row's final version.
+/// Rule 3: after the dust settles every node must read every row's final version. A stale
+/// answer is reported with what Redis itself holds (read through a cache without local tier),
+/// to tell a stale Redis entry from a stale local one.
 async fn sweep(nodes: &[Node], db: &Db) -> Vec<String> {
     let mut stale = Vec::new();
+    let redis = Cache::builder()
+        .namespace("coh")
+        .without_local()
+        .remote(nodes[0].tier.clone())
+        .build();
     for (index, node) in nodes.iter().enumerate() {
         for row in 0..ROWS {
             let want = db.read(row);
@@ -229,8 +236,9 @@ async fn sweep(nodes: &[Node], db: &Db) -> Vec<String> {
                 .await
                 .expect("the loader never fails");
             if got.version != want {
+                let in_redis = redis.get::<Value>(&key(row)).await.map(|v| v.version);
                 stale.push(format!(
-                    "node {index} row {row}: v{} cached, final v{want}",
+                    "node {index} row {row}: v{} cached, final v{want}, Redis holds {in_redis:?}",
                     got.version
                 ));
             }
