@@ -1,6 +1,7 @@
 //! The faults injected during a run, one at a time. `RedisServer`'s methods block (they wait
 //! for the process), so they run on the blocking pool.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,16 +41,39 @@ pub struct Failover {
     pub servers: [Arc<RedisServer>; 2],
     pub primary: usize,
     pub proxy: Proxy,
+    /// Where a replica may write a synced RDB (never the crate directory); removed on drop.
+    dir: PathBuf,
+}
+
+impl Drop for Failover {
+    fn drop(&mut self) {
+        self.servers.iter().for_each(|s| s.kill());
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 impl Failover {
     /// Starts a primary, a replica of it and the proxy in front of the primary.
     pub async fn start() -> Failover {
-        let (a, b) = blocking(|| (RedisServer::start(), RedisServer::start())).await;
+        let dir = std::env::temp_dir().join(format!(
+            "cache-redis-coherence-{}-{:x}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::create_dir_all(&dir).expect("create the servers' temporary directory");
+        let path = dir.to_string_lossy().into_owned();
+        // Full syncs go over the socket both ways, and anything written lands in `dir`.
+        let start = move || {
+            let args = ["--dir", &path, "--repl-diskless-sync", "yes"];
+            let args = [&args[..], &["--repl-diskless-load", "swapdb"]].concat();
+            RedisServer::start_with(&args)
+        };
+        let (a, b) = blocking(move || (start(), start())).await;
         let failover = Failover {
             proxy: Proxy::start(a.port()).await,
             servers: [Arc::new(a), Arc::new(b)],
             primary: 0,
+            dir,
         };
         let port = failover.servers[0].port().to_string();
         let reply = failover.servers[1].query(&["REPLICAOF", "127.0.0.1", &port]);
