@@ -88,6 +88,35 @@ impl RedisServer {
         }
     }
 
+    /// Freezes the process with `SIGSTOP`: the port stays open and accepts connections, but
+    /// nothing is answered until [`resume`](RedisServer::resume) — a hung server, unlike a
+    /// killed one, makes clients wait for their timeouts. No-op if it is not running.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a [`pause`](RedisServer::pause)d process run again (`SIGCONT`).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    /// Sends a signal with the `kill` utility (this crate forbids `unsafe`, so no `libc`).
+    fn signal(&self, signal: &str) {
+        if let Some(child) = self.child.lock().as_ref() {
+            let status = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            assert!(
+                status.is_ok_and(|s| s.success()),
+                "kill {signal} {} failed",
+                child.id()
+            );
+        }
+    }
+
     /// Sends one command (blocking) and returns the reply as text; error replies start with `-`.
     pub fn query(&self, args: &[&str]) -> std::io::Result<String> {
         resp::command(self.port, args)
