@@ -94,6 +94,7 @@ mod flush;
 mod flusher;
 mod keys;
 mod metrics;
+mod replication;
 mod scripts;
 mod writes;
 
@@ -105,7 +106,7 @@ pub use metrics::WriteBackStats;
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use parking_lot::Mutex;
 
@@ -130,6 +131,10 @@ struct Shared {
     /// Shard a pass starts with (rotates, so a failing shard does not starve the others).
     next_shard: AtomicU64,
     metrics: Metrics,
+    /// Own connection for script + `WAIT` pipelines.
+    link: replication::Link,
+    /// Replicas each shard's primary reported connected last (`replication::UNKNOWN`).
+    replicas_seen: Vec<AtomicUsize>,
 }
 
 impl WriteBack {
@@ -153,6 +158,11 @@ impl WriteBack {
                 metrics: Metrics::new(meter, &config.name, shards.len()),
                 generation: AtomicU64::new(0),
                 next_shard: AtomicU64::new(0),
+                link: replication::Link::default(),
+                replicas_seen: shards
+                    .iter()
+                    .map(|_| AtomicUsize::new(replication::UNKNOWN))
+                    .collect(),
                 shards,
                 config,
             }),
