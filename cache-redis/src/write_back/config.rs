@@ -37,7 +37,7 @@ pub struct WriteBackConfig {
     pub max_batches_per_pass: usize,
     /// Replicas that must hold a claim before its batch goes to the sink (`WAIT`), and a
     /// write before it is acknowledged if `replicated_writes`. `None` (default): every
-    /// replica the shard's primary reports connected at that moment (none on a lone server:
+    /// replica the shard's primary reports online at that moment (none on a lone server:
     /// no wait). See "Failover" in the module documentation.
     pub replicas: Option<usize>,
     /// Longest `WAIT` for those replicas (default 1 s); a claim not confirmed in time is put
@@ -121,9 +121,9 @@ impl WriteBackBuilder {
     }
 
     /// Exactly `n` replicas must confirm each claim (and write, with `replicated_writes`);
-    /// `0` never waits. Default: every replica connected at that moment. A fixed `n` keeps
-    /// the guarantee while a replica is disconnected (flushing then pauses) where the
-    /// default would go on without it.
+    /// `0` never waits. Default: every replica online at that moment. A fixed `n` keeps
+    /// the guarantee while a replica is disconnected or resyncing (flushing then pauses)
+    /// where the default would go on without it.
     pub fn replicas(mut self, n: usize) -> WriteBackBuilder {
         self.config.replicas = Some(n);
         self

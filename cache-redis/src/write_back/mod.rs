@@ -133,7 +133,7 @@ struct Shared {
     metrics: Metrics,
     /// Own connection for script + `WAIT` pipelines.
     link: replication::Link,
-    /// Replicas each shard's primary reported connected last (`replication::UNKNOWN`).
+    /// Replicas each shard's primary reported online last (`replication::UNKNOWN`).
     replicas_seen: Vec<AtomicUsize>,
 }
 

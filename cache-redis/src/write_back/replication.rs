@@ -7,7 +7,7 @@
 //! commands (a fresh client's `WAIT` returns at once, proving nothing), and a blocked `WAIT`
 //! there would stall every cache read behind it.
 
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -21,9 +21,16 @@ use crate::config::RedisConfig;
 use crate::error::Error;
 use crate::tier::millis;
 
-/// The write-back's own connection, opened on first use and dropped after an I/O error.
-#[derive(Default)]
+/// The write-back's own connections, used in turn: a `WAIT` holds its connection until the
+/// replicas answer, so one connection would serialise every replicated write.
 pub(crate) struct Link {
+    slots: Vec<Slot>,
+    next: AtomicUsize,
+}
+
+/// One connection, opened on first use and dropped after an error.
+#[derive(Default)]
+struct Slot {
     current: parking_lot::Mutex<Option<Handle>>,
     connecting: tokio::sync::Mutex<()>,
 }
@@ -37,7 +44,25 @@ enum Handle {
 /// `replicas_seen` value for "not asked yet".
 pub(crate) const UNKNOWN: usize = usize::MAX;
 
+impl Default for Link {
+    fn default() -> Link {
+        Link {
+            slots: (0..LINKS).map(|_| Slot::default()).collect(),
+            next: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// Connections per write-back.
+const LINKS: usize = 4;
+
 impl Link {
+    fn slot(&self) -> &Slot {
+        &self.slots[self.next.fetch_add(1, Relaxed) % LINKS]
+    }
+}
+
+impl Slot {
     async fn handle(&self, config: &RedisConfig, wait: Duration) -> RedisResult<Handle> {
         if let Some(handle) = self.current.lock().clone() {
             return Ok(handle);
@@ -115,7 +140,7 @@ impl WriteBack {
         Ok(connected)
     }
 
-    /// Whether `acked` replicas suffice, given the `connected` count a script just reported
+    /// Whether `acked` replicas suffice, given the `connected` (online) count a script reported
     /// for shard `index` (remembered for the next `WAIT`).
     pub(crate) fn replicated(&self, index: usize, connected: usize, acked: usize) -> bool {
         self.shared.replicas_seen[index].store(connected, Relaxed);
@@ -144,7 +169,7 @@ impl WriteBack {
         replicas: usize,
     ) -> Result<(T, usize), Error> {
         let redis = &self.shared.redis;
-        let link = &self.shared.link;
+        let link = self.shared.link.slot();
         let wait = self.shared.config.replication_timeout;
         let mut pipe = redis::pipe();
         pipe.invoke_script(invocation)

@@ -16,10 +16,11 @@ local function now_ms()
     return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local function int(n) return string.format('%.0f', n) end
--- Replicas the primary reports connected right now: what `WAIT` must reach in auto mode.
+-- Replicas online right now: what `WAIT` must reach in auto mode. One still loading its
+-- first sync cannot acknowledge (nor usefully be promoted), so it does not count yet.
 local function replicas()
-    local info = redis.call('INFO', 'replication')
-    return string.match(info, 'connected_slaves:(%d+)') or '0'
+    local _, online = string.gsub(redis.call('INFO', 'replication'), 'state=online', '')
+    return tostring(online)
 end
 -- The shard's epoch: created when missing (first use, or Redis lost the shard's state).
 local function epoch(state, candidate, ttl)
@@ -68,7 +69,7 @@ fn script(body: &str) -> Lua {
 
 /// `KEYS`: live hash, dirty set, state. `ARGV`: mode (`c` counter, `s` field), field,
 /// delta or value, TTL ms, entity, epoch candidate, `1` to count replicas. Returns `{delta
-/// or version, epoch, connected replicas or 0}`.
+/// or version, epoch, online replicas or 0}`.
 pub(crate) static WRITE: LazyLock<Lua> = LazyLock::new(|| {
     script(
         r"
@@ -98,7 +99,7 @@ return {int(out), e, ARGV[7] == '1' and replicas() or '0'}",
 ///
 /// Takes a due batch (failed and backed off, or abandoned by a flusher that stopped) or else
 /// moves up to `max entities` dirty entities into a new batch. Returns `{kind, epoch,
-/// connected replicas, backlog…(4), id, batch hash flattened…}` with kind `new`, `retry`,
+/// online replicas, backlog…(4), id, batch hash flattened…}` with kind `new`, `retry`,
 /// `reclaim`, `lost` (the batch's record had expired) or `none`.
 pub(crate) static CLAIM: LazyLock<Lua> = LazyLock::new(|| {
     script(
@@ -194,7 +195,7 @@ return {redis.call('HGETALL', KEYS[1]), blobs}",
     )
 });
 
-/// `KEYS`: state (routes to the shard's primary). Returns its connected replicas.
+/// `KEYS`: state (routes to the shard's primary). Returns its online replicas.
 pub(crate) static REPLICAS: LazyLock<Lua> = LazyLock::new(|| script("return replicas()"));
 
 /// `KEYS`: dirty set, in-flight set. `ARGV`: tag. Returns the backlog figures.
