@@ -186,7 +186,10 @@ struct Sent {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_increments_reach_the_sink_once_across_a_failover_mid_flush() {
     let pair = Pair::start().await;
-    let wb = pair.write_back(None, true).await;
+    // A fixed count, not the default: while failing over, the old primary loses its replica
+    // (the link closes before it is demoted) and the default would then stop waiting, so
+    // writes acknowledged in that window would be lost with it (see the module docs).
+    let wb = pair.write_back(Some(1), true).await;
     let sink = Arc::new(TestSink::flaky(0.0, 0.05, 2));
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..4)
@@ -247,5 +250,5 @@ async fn concurrent_increments_reach_the_sink_once_across_a_failover_mid_flush()
         "nothing was applied twice"
     );
     assert!(unreplicated > 0, "the lag caught at least one claim");
-    assert!(sent.acked > 200, "writers made progress");
+    assert!(sent.acked > 50, "writers made progress");
 }
