@@ -94,7 +94,8 @@ impl Changes {
 pub struct Batch {
     /// Unique (random, 128 bits, prefixed with the shard); the same on every re-delivery.
     pub id: String,
-    /// 1 on the first delivery, then 2, 3, … (re-deliveries after a failure or a crash).
+    /// 1 on the first delivery, then 2, 3, … (re-deliveries after a failure or a crash, or
+    /// a claim the replicas did not confirm).
     pub attempt: u32,
     /// Changes per entity.
     pub entities: BTreeMap<String, Changes>,

@@ -35,6 +35,17 @@ pub struct WriteBackConfig {
     pub retry_max: Duration,
     /// Most batches one flush pass delivers per shard (default 64), so a pass always ends.
     pub max_batches_per_pass: usize,
+    /// Replicas that must hold a claim before its batch goes to the sink (`WAIT`), and a
+    /// write before it is acknowledged if `replicated_writes`. `None` (default): every
+    /// replica the shard's primary reports online at that moment (none on a lone server:
+    /// no wait). See "Failover" in the module documentation.
+    pub replicas: Option<usize>,
+    /// Longest `WAIT` for those replicas (default 1 s); a claim not confirmed in time is put
+    /// back undelivered, a write not confirmed fails with [`Error::Timeout`].
+    pub replication_timeout: Duration,
+    /// Whether writes wait for the replicas too (default `false`): then `Ok` means the
+    /// change survives a failover, at the cost of a replica round trip per write.
+    pub replicated_writes: bool,
 }
 
 /// Builds a [`WriteBack`]: [`WriteBack::builder`].
@@ -80,6 +91,9 @@ impl WriteBackBuilder {
                 retry_min: Duration::from_secs(1),
                 retry_max: Duration::from_secs(300),
                 max_batches_per_pass: 64,
+                replicas: None,
+                replication_timeout: Duration::from_secs(1),
+                replicated_writes: false,
             },
             meter: None,
         }
@@ -100,6 +114,19 @@ impl WriteBackBuilder {
         max_inflight: usize,
         /// Most batches per shard and pass (default 64).
         max_batches_per_pass: usize,
+        /// Longest wait for replicas to confirm a claim or write (default 1 s).
+        replication_timeout: Duration,
+        /// Whether writes wait for the replicas before `Ok` (default `false`).
+        replicated_writes: bool,
+    }
+
+    /// Exactly `n` replicas must confirm each claim (and write, with `replicated_writes`);
+    /// `0` never waits. Default: every replica online at that moment. A fixed `n` keeps
+    /// the guarantee while a replica is disconnected or resyncing (flushing then pauses)
+    /// where the default would go on without it.
+    pub fn replicas(mut self, n: usize) -> WriteBackBuilder {
+        self.config.replicas = Some(n);
+        self
     }
 
     /// Backoff of failed deliveries: `min` after the first, doubling up to `max`.
@@ -127,6 +154,10 @@ impl WriteBackBuilder {
         }
         if c.max_batches_per_pass == 0 || c.claim_timeout.is_zero() || c.retry_min.is_zero() {
             return bad("max_batches_per_pass, claim_timeout and retry_min must be positive");
+        }
+        if c.replication_timeout < Duration::from_millis(1) {
+            // `WAIT n 0` would block forever.
+            return bad("replication_timeout must be at least 1 ms");
         }
         if c.pending_ttl < c.claim_timeout * 4 {
             return bad("pending_ttl must be at least 4 × claim_timeout");

@@ -11,59 +11,17 @@ use tokio::sync::watch;
 use super::WriteBack;
 use super::batch::{Batch, Changes, Sink};
 use super::keys::random_id;
+use super::report::{Backlog, FlushReport};
 use super::scripts::{ACK, BACKLOG, CLAIM, RELEASE};
 use crate::error::Error;
 use crate::tier::millis;
-
-/// What one call of [`WriteBack::flush_now`] (or [`WriteBack::drain`]) did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct FlushReport {
-    /// Batches the sink accepted (and that were acknowledged).
-    pub batches: u64,
-    /// Entity change sets in them.
-    pub entities: u64,
-    /// Deliveries the sink refused; each batch comes back after its backoff.
-    pub failures: u64,
-    /// Redis errors (the pass skipped the rest of that shard).
-    pub redis_errors: u64,
-    /// Batch records found expired before the sink accepted them.
-    pub lost: u64,
-}
-
-impl FlushReport {
-    fn add(&mut self, other: FlushReport) {
-        self.batches += other.batches;
-        self.entities += other.entities;
-        self.failures += other.failures;
-        self.redis_errors += other.redis_errors;
-        self.lost += other.lost;
-    }
-}
-
-/// A fresh reading of what waits in Redis ([`WriteBack::backlog`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Backlog {
-    /// Dirty entities not yet in a batch.
-    pub pending_entities: u64,
-    /// Batches claimed or waiting for a retry, not yet acknowledged.
-    pub inflight_batches: u64,
-    /// Age of the oldest change not yet accepted by the sink.
-    pub oldest_pending_age: Duration,
-}
-
-impl Backlog {
-    /// Nothing waits.
-    pub fn is_empty(&self) -> bool {
-        self.pending_entities == 0 && self.inflight_batches == 0
-    }
-}
 
 enum Claimed {
     None,
     Lost(String),
     Batch(Batch, String),
+    /// Claimed, but not confirmed by the replicas (id, owner token).
+    Unreplicated(String, String),
 }
 
 impl WriteBack {
@@ -138,6 +96,12 @@ impl WriteBack {
                             break 'shards;
                         }
                     }
+                    Ok(Claimed::Unreplicated(id, token)) => {
+                        report.unreplicated += 1;
+                        let backoff = self.shared.config.retry_min;
+                        self.release(index, &id, &token, backoff, &mut report).await;
+                        break;
+                    }
                     Err(error) => {
                         report.redis_errors += 1;
                         self.shared.metrics.failure("redis");
@@ -167,19 +131,27 @@ impl WriteBack {
             .arg(millis(config.pending_ttl))
             .arg(config.max_inflight)
             .arg(random_id());
-        let reply: Vec<Vec<u8>> = self.run(&invocation).await?;
+        let replicas = self.replicas_to_wait(index).await?;
+        let (reply, acked): (Vec<Vec<u8>>, usize) =
+            self.run_replicated(&CLAIM, &invocation, replicas).await?;
         let text =
             |i: usize| String::from_utf8_lossy(reply.get(i).map_or(&[][..], |v| v)).into_owned();
         self.observe_epoch(index, &text(1));
-        let figures: Vec<u64> = (2..6).map(|i| text(i).parse().unwrap_or(0)).collect();
+        let figures: Vec<u64> = (3..7).map(|i| text(i).parse().unwrap_or(0)).collect();
         self.record_backlog(index, &figures);
-        let (kind, id) = (text(0), text(6));
+        let (kind, id) = (text(0), text(7));
         let mut batch = Batch {
             id,
             attempt: 1,
             entities: BTreeMap::new(),
         };
-        for pair in reply.get(7..).unwrap_or_default().chunks_exact(2) {
+        let claimed = matches!(kind.as_str(), "new" | "retry" | "reclaim");
+        if claimed && !self.replicated(index, text(2).parse().unwrap_or(0), acked) {
+            // Not on enough replicas: a failover now could bring back the live changes
+            // without this batch, so delivering it could apply them twice. Put it back.
+            return Ok(Claimed::Unreplicated(batch.id, token));
+        }
+        for pair in reply.get(8..).unwrap_or_default().chunks_exact(2) {
             let name = String::from_utf8_lossy(&pair[0]);
             if let Some(entity) = name.strip_prefix("e:") {
                 batch
@@ -243,20 +215,33 @@ impl WriteBack {
         self.shared.metrics.failure("sink");
         let backoff = self.backoff(batch.attempt);
         tracing::warn!(batch = %batch.id, attempt = batch.attempt, %error, ?backoff, "write-back sink failed");
+        self.release(index, &batch.id, token, backoff, report).await;
+        false
+    }
+
+    /// Puts batch `id` back, claimable again after `backoff`.
+    async fn release(
+        &self,
+        index: usize,
+        id: &str,
+        token: &str,
+        backoff: Duration,
+        report: &mut FlushReport,
+    ) {
+        let shard = &self.shared.shards[index];
         let mut invocation = RELEASE.prepare_invoke();
         invocation
             .key(&shard.inflight)
             .arg(&shard.tag)
-            .arg(&batch.id)
+            .arg(id)
             .arg(token)
             .arg(millis(backoff));
         if let Err(error) = self.run::<i64>(&invocation).await {
             // Claimable again after the claim timeout instead.
             report.redis_errors += 1;
             self.shared.metrics.failure("redis");
-            tracing::debug!(%error, batch = %batch.id, "write-back release failed");
+            tracing::debug!(%error, batch = %id, "write-back release failed");
         }
-        false
     }
 
     /// `retry_min · 2^(attempt-1)`, at most `retry_max`, minus up to 20 % jitter.

@@ -8,7 +8,7 @@
 //! | `cache.write_back.oldest_pending_age` | gauge, s | age of the oldest unflushed change |
 //! | `cache.write_back.flush.duration` | histogram, s | one batch: sink call and acknowledgement |
 //! | `cache.write_back.batches` | counter | batches the sink accepted |
-//! | `cache.write_back.failures` | counter, `reason` = sink, redis | failed deliveries and Redis errors |
+//! | `cache.write_back.failures` | counter, `reason` = sink, redis, replication | failed deliveries, Redis errors, claims or writes replicas did not confirm |
 //! | `cache.write_back.retries` | counter | re-deliveries (after a failure or a stopped flusher) |
 //! | `cache.write_back.lost` | counter, `reason` = state, expired | state lost with Redis, or batch records that expired |
 //!
@@ -45,6 +45,9 @@ cache_core::__atomic_counters! {
         lost_batches,
         /// Redis errors met by flush passes.
         redis_errors,
+        /// Claims (put back undelivered) and writes (failed) that fewer replicas than
+        /// required confirmed within `replication_timeout`.
+        unreplicated,
         /// Times a shard's state was found recreated (Redis restarted or lost it); see
         /// [`WriteBack::generation`](super::WriteBack::generation).
         state_losses,
@@ -121,6 +124,7 @@ impl Metrics {
     pub(crate) fn failure(&self, reason: &'static str) {
         let counter = match reason {
             "sink" => &self.counters.sink_failures,
+            "replication" => &self.counters.unreplicated,
             _ => &self.counters.redis_errors,
         };
         counter.fetch_add(1, Relaxed);

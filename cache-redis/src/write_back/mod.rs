@@ -87,6 +87,45 @@
 //! `pending_ttl` also gets a new epoch: its state expired, and with it anything pending.)
 //! Writes fail while Redis is unreachable (the tier's breaker fails them fast); they are not
 //! queued, since an acknowledgement must mean Redis holds the change.
+//!
+//! # Failover
+//!
+//! Replication is asynchronous, so a replica promoted to primary may lack the primary's last
+//! commands. For a claim that would be dangerous: the claim emptied the live hashes on the
+//! old primary only, the new primary still holds those changes and claims them again under
+//! another batch id, and the sink, which deduplicates by id, would apply them twice.
+//!
+//! So **a batch goes to the sink only once the required replicas hold its claim**: every
+//! claim script is followed by `WAIT <replicas> <replication_timeout>` on the same
+//! connection (the write-back's own, so a waiting `WAIT` never blocks cache traffic). A claim
+//! confirmed in time is delivered; one that is not (lag, replica down, connection lost) is
+//! put back undelivered (counted in `unreplicated`) and retried later, when a new `WAIT`
+//! covers it. Guarantee: **if the replica promoted holds every write the primary had
+//! confirmed by `WAIT` — the required replicas include it (one replica, or
+//! [`replicas`](WriteBackBuilder::replicas) = all of them), or the failover picks the most
+//! up-to-date replica, as Sentinel and managed services do — no change reaches the sink
+//! twice under two ids.** A delivered batch's claim is on the new primary, so its changes
+//! are not live there and the batch itself is delivered again with the same id if its ack
+//! was lost (the sink skips it); an undelivered claim the new primary lacks just leaves its
+//! changes live, to be claimed afresh. Re-delivery under the same id remains possible, as
+//! always. A batch id stays random: an id derived from the contents or from a per-shard
+//! sequence would give a re-claim after a failover the id of a batch already applied while
+//! holding other changes, which the sink would then skip, losing them.
+//!
+//! `replicas` defaults to the replicas the shard's primary reports *online* when the claim
+//! runs (none on a lone server: nothing waits). That default cannot protect against a
+//! replica that had already disconnected (or is still resyncing) and is then promoted; a
+//! fixed `.replicas(n)` does, at the price of pausing the flush while fewer than `n` are
+//! online.
+//!
+//! Increments are another matter: by default `Ok` means the primary holds the change, and
+//! a failover before it reached a replica loses it (the bound of Redis replication; the
+//! shard's epoch survives, so `generation` does not report it). With
+//! [`replicated_writes`](WriteBackBuilder::replicated_writes) every write waits for the same
+//! replicas: `Ok` then means the change survives a failover as above, and a write not
+//! confirmed in time fails with [`Error::Timeout`](crate::Error::Timeout) (it may or may not
+//! survive). Either way, under the condition above, no change is applied twice; what a
+//! failover can lose is a write the replicas had not confirmed (by default, any write).
 
 mod batch;
 mod config;
@@ -94,18 +133,20 @@ mod flush;
 mod flusher;
 mod keys;
 mod metrics;
+mod replication;
+mod report;
 mod scripts;
 mod writes;
 
 pub use batch::{Batch, Changes, FieldValue, Sink, SinkError};
 pub use config::{WriteBackBuilder, WriteBackConfig};
-pub use flush::{Backlog, FlushReport};
 pub use flusher::FlusherHandle;
 pub use metrics::WriteBackStats;
+pub use report::{Backlog, FlushReport};
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use parking_lot::Mutex;
 
@@ -130,6 +171,10 @@ struct Shared {
     /// Shard a pass starts with (rotates, so a failing shard does not starve the others).
     next_shard: AtomicU64,
     metrics: Metrics,
+    /// Own connection for script + `WAIT` pipelines.
+    link: replication::Link,
+    /// Replicas each shard's primary reported online last (`replication::UNKNOWN`).
+    replicas_seen: Vec<AtomicUsize>,
 }
 
 impl WriteBack {
@@ -153,6 +198,11 @@ impl WriteBack {
                 metrics: Metrics::new(meter, &config.name, shards.len()),
                 generation: AtomicU64::new(0),
                 next_shard: AtomicU64::new(0),
+                link: replication::Link::default(),
+                replicas_seen: shards
+                    .iter()
+                    .map(|_| AtomicUsize::new(replication::UNKNOWN))
+                    .collect(),
                 shards,
                 config,
             }),

@@ -4,6 +4,7 @@
 //! the same step, so an increment lands either before the claim (and is in the batch) or
 //! after it (and stays pending), never in between.
 
+use std::ops::Deref;
 use std::sync::LazyLock;
 
 use redis::Script;
@@ -15,6 +16,12 @@ local function now_ms()
     return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local function int(n) return string.format('%.0f', n) end
+-- Replicas online right now: what `WAIT` must reach in auto mode. One still loading its
+-- first sync cannot acknowledge (nor usefully be promoted), so it does not count yet.
+local function replicas()
+    local _, online = string.gsub(redis.call('INFO', 'replication'), 'state=online', '')
+    return tostring(online)
+end
 -- The shard's epoch: created when missing (first use, or Redis lost the shard's state).
 local function epoch(state, candidate, ttl)
     local e = redis.call('HGET', state, 'epoch')
@@ -38,13 +45,32 @@ local function backlog(tag, dirty, inflight, now)
 end
 ";
 
-fn script(body: &str) -> Script {
-    Script::new(&format!("{PRELUDE}\n{body}"))
+/// A script and its source: `SCRIPT LOAD` needs the source when a pipeline's `EVALSHA`
+/// meets `NOSCRIPT` (a pipeline cannot load and retry on its own).
+pub(crate) struct Lua {
+    script: Script,
+    pub(crate) source: String,
+}
+
+impl Deref for Lua {
+    type Target = Script;
+    fn deref(&self) -> &Script {
+        &self.script
+    }
+}
+
+fn script(body: &str) -> Lua {
+    let source = format!("{PRELUDE}\n{body}");
+    Lua {
+        script: Script::new(&source),
+        source,
+    }
 }
 
 /// `KEYS`: live hash, dirty set, state. `ARGV`: mode (`c` counter, `s` field), field,
-/// delta or value, TTL ms, entity, epoch candidate. Returns `{delta or version, epoch}`.
-pub(crate) static WRITE: LazyLock<Script> = LazyLock::new(|| {
+/// delta or value, TTL ms, entity, epoch candidate, `1` to count replicas. Returns `{delta
+/// or version, epoch, online replicas or 0}`.
+pub(crate) static WRITE: LazyLock<Lua> = LazyLock::new(|| {
     script(
         r"
 local ttl = tonumber(ARGV[4])
@@ -64,7 +90,7 @@ end
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('ZADD', KEYS[2], 'NX', now_ms(), ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ttl)
-return {int(out), e}",
+return {int(out), e, ARGV[7] == '1' and replicas() or '0'}",
     )
 });
 
@@ -73,9 +99,9 @@ return {int(out), e}",
 ///
 /// Takes a due batch (failed and backed off, or abandoned by a flusher that stopped) or else
 /// moves up to `max entities` dirty entities into a new batch. Returns `{kind, epoch,
-/// backlog…(4), id, batch hash flattened…}` with kind `new`, `retry`, `reclaim`, `lost` (the
-/// batch's record had expired) or `none`.
-pub(crate) static CLAIM: LazyLock<Script> = LazyLock::new(|| {
+/// online replicas, backlog…(4), id, batch hash flattened…}` with kind `new`, `retry`,
+/// `reclaim`, `lost` (the batch's record had expired) or `none`.
+pub(crate) static CLAIM: LazyLock<Lua> = LazyLock::new(|| {
     script(
         r"
 local tag, ttl, now = ARGV[1], tonumber(ARGV[6]), now_ms()
@@ -122,6 +148,7 @@ if kind == 'new' or kind == 'retry' or kind == 'reclaim' then
     redis.call('PEXPIRE', KEYS[2], ttl)
 end
 local out = backlog(tag, KEYS[1], KEYS[2], now)
+table.insert(out, 1, replicas())
 table.insert(out, 1, e)
 table.insert(out, 1, kind)
 out[#out + 1] = id
@@ -134,7 +161,7 @@ return out",
 
 /// `KEYS`: in-flight set. `ARGV`: tag, batch id, owner token, backoff ms. Puts a failed
 /// batch back, due after the backoff, if this owner still holds it. Returns 1 or 0.
-pub(crate) static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+pub(crate) static RELEASE: LazyLock<Lua> = LazyLock::new(|| {
     script(
         r"
 local bkey = ARGV[1] .. ':b:' .. ARGV[2]
@@ -146,7 +173,7 @@ return 1",
 });
 
 /// `KEYS`: in-flight set. `ARGV`: tag, batch id. Forgets an applied batch.
-pub(crate) static ACK: LazyLock<Script> = LazyLock::new(|| {
+pub(crate) static ACK: LazyLock<Lua> = LazyLock::new(|| {
     script(
         r"
 redis.call('ZREM', KEYS[1], ARGV[2])
@@ -156,7 +183,7 @@ return redis.call('UNLINK', ARGV[1] .. ':b:' .. ARGV[2])",
 
 /// `KEYS`: live hash, in-flight set. `ARGV`: tag, entity. Returns `{live hash flattened,
 /// {encoded changes of the entity in each batch in flight}}`.
-pub(crate) static PENDING: LazyLock<Script> = LazyLock::new(|| {
+pub(crate) static PENDING: LazyLock<Lua> = LazyLock::new(|| {
     script(
         r"
 local field, blobs = 'e:' .. ARGV[2], {}
@@ -168,6 +195,9 @@ return {redis.call('HGETALL', KEYS[1]), blobs}",
     )
 });
 
+/// `KEYS`: state (routes to the shard's primary). Returns its online replicas.
+pub(crate) static REPLICAS: LazyLock<Lua> = LazyLock::new(|| script("return replicas()"));
+
 /// `KEYS`: dirty set, in-flight set. `ARGV`: tag. Returns the backlog figures.
-pub(crate) static BACKLOG: LazyLock<Script> =
+pub(crate) static BACKLOG: LazyLock<Lua> =
     LazyLock::new(|| script("return backlog(ARGV[1], KEYS[1], KEYS[2], now_ms())"));

@@ -22,10 +22,12 @@ impl WriteBack {
     /// Adds `delta` to `field` of `entity` (`HINCRBY` and mark dirty, one script). Returns the
     /// entity's pending delta for `field` not yet claimed by a flusher.
     ///
-    /// `Ok` means Redis holds the change; it reaches the sink with a later batch unless Redis
-    /// loses it first (see [`generation`](WriteBack::generation)). On
-    /// `Err(Error::Timeout(_))` the change may or may not have been applied; other errors
-    /// (breaker open, connection refused, error reply) mean it was not.
+    /// `Ok` means Redis holds the change (and, with `replicated_writes`, the required
+    /// replicas do); it reaches the sink with a later batch unless Redis loses it first (see
+    /// [`generation`](WriteBack::generation) and "Failover" in the module documentation).
+    /// On `Err(Error::Timeout(_))` the change may or may not have been applied or kept
+    /// (with `replicated_writes`: also when the replicas did not confirm it in time); other
+    /// errors (breaker open, connection refused, error reply) mean it was not.
     ///
     /// ```no_run
     /// # async fn run(likes: cache_redis::write_back::WriteBack) -> Result<(), cache_redis::Error> {
@@ -76,9 +78,17 @@ impl WriteBack {
             .arg(millis(self.shared.config.pending_ttl))
             .arg(entity)
             .arg(random_id());
+        let config = &self.shared.config;
+        let replicated = config.replicated_writes;
+        invocation.arg(if replicated { "1" } else { "0" });
+        let reply = if replicated {
+            self.write_replicated(index, &invocation).await
+        } else {
+            self.run::<(String, String, usize)>(&invocation).await
+        };
         let counters = &self.shared.metrics.counters;
-        match self.run::<(String, String)>(&invocation).await {
-            Ok((out, epoch)) => {
+        match reply {
+            Ok((out, epoch, _)) => {
                 counters.writes.fetch_add(1, Relaxed);
                 self.observe_epoch(index, &epoch);
                 Ok(out)
@@ -88,6 +98,24 @@ impl WriteBack {
                 Err(error)
             }
         }
+    }
+
+    /// Runs a write and waits for the replicas; an unconfirmed write is reported as
+    /// ambiguous ([`Error::Timeout`]): Redis holds it, a failover may lose it.
+    async fn write_replicated(
+        &self,
+        index: usize,
+        invocation: &ScriptInvocation<'_>,
+    ) -> Result<(String, String, usize), Error> {
+        let replicas = self.replicas_to_wait(index).await?;
+        let ((out, epoch, connected), acked) = self
+            .run_replicated::<(String, String, usize)>(&WRITE, invocation, replicas)
+            .await?;
+        if !self.replicated(index, connected, acked) {
+            self.observe_epoch(index, &epoch);
+            return Err(Error::Timeout(self.shared.config.replication_timeout));
+        }
+        Ok((out, epoch, connected))
     }
 
     /// Changes of `entity` not yet accepted by the sink: those waiting for a flush plus those

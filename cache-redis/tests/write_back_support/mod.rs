@@ -2,6 +2,8 @@
 //! failures before and after its commit, and random latency.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
