@@ -25,8 +25,8 @@ use redis::Script;
 const ENTRY: u8 = 0xF1;
 /// First byte of a lease.
 const LEASE: u8 = 0xF2;
-/// Marker byte plus token.
-pub(crate) const HEAD_LEN: usize = 17;
+/// Length of the head: marker byte plus token.
+pub const HEAD_LEN: usize = 17;
 
 /// The head of an entry written with `token`.
 pub(crate) fn entry_head(token: Token) -> [u8; HEAD_LEN] {
@@ -53,8 +53,14 @@ pub(crate) fn entry_value(token: Token, envelope: &[u8]) -> Vec<u8> {
     out
 }
 
-/// What a stored value is.
-pub(crate) fn parse(mut bytes: Vec<u8>) -> Stored {
+/// What a value read from Redis is: an entry (envelope and write token), a lease, or bytes
+/// to hand to the codec as they are.
+///
+/// ```
+/// use cache_core::Stored;
+/// assert_eq!(cache_redis::fenced::parse(vec![0xC1]), Stored::Entry(vec![0xC1], None));
+/// ```
+pub fn parse(mut bytes: Vec<u8>) -> Stored {
     let token = |bytes: &[u8]| {
         let raw: [u8; 16] = bytes[1..HEAD_LEN].try_into().unwrap_or([0; 16]);
         Token::from_bytes(raw)
@@ -72,8 +78,9 @@ pub(crate) fn parse(mut bytes: Vec<u8>) -> Stored {
     }
 }
 
-/// The envelope of a stored value, or `None` for a lease.
-pub(crate) fn envelope(bytes: Vec<u8>) -> Option<Vec<u8>> {
+/// The envelope of a value read from Redis (what [`cache_core::Codec`] decodes), or `None`
+/// for a lease.
+pub fn envelope(bytes: Vec<u8>) -> Option<Vec<u8>> {
     match parse(bytes) {
         Stored::Entry(envelope, _) => Some(envelope),
         Stored::Leased(_) | Stored::Absent => None,

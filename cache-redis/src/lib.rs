@@ -64,7 +64,7 @@ mod config;
 mod conn;
 mod doctor;
 mod error;
-mod fenced;
+pub mod fenced;
 pub mod flags;
 mod health;
 mod lease;

@@ -16,11 +16,13 @@
 //! tag set (a one-key script: `SADD` + TTL), then `SET`s the entry, so an entry is never
 //! stored unindexed; a load's lease is indexed the same way before it is taken, so a tag
 //! invalidation during the load deletes the lease and the load's fill is fenced out. The
-//! invalidation reads the members (`SMEMBERS`), `UNLINK`s them (the client library splits
-//! them per slot) and then `SREM`s exactly those members: every step can be retried, so an
-//! invalidation whose reply was lost (a timeout) is queued and replayed without losing a
-//! member. A reader may still get a member during the few milliseconds before its `UNLINK`;
-//! the invalidation has not returned then. Use a hash tag in your cache keys and tag names
+//! invalidation reads the members (`SMEMBERS`) and `UNLINK`s them (the client library splits
+//! them per slot), leaving the set: every step can be retried, so an invalidation whose reply
+//! was lost (a timeout) is queued and replayed without losing a member, and a key indexed by
+//! a load in flight stays findable by the next invalidation. A reader may still get a member
+//! during the few milliseconds before its `UNLINK`; the invalidation has not returned then.
+//! On a Cluster a tag set therefore holds every key written with the tag during its TTL, and
+//! each invalidation deletes them all again (deleting a missing key is cheap). Use a hash tag in your cache keys and tag names
 //! (`{chain:7}`) if a tag must be atomic on a Cluster: then everything lives in one slot.
 //!
 //! Tag sets are not pruned of members that expired on their own; a set is bounded by the
@@ -129,9 +131,11 @@ impl Inner {
             let _: i64 = self.call(self.conn.invoke(&invocation)).await?;
             return Ok(());
         }
-        // Retry-safe: read the members, delete them, and only then remove exactly those
-        // members from the set. A lost reply at any step leaves the set holding every member
-        // not yet deleted, so the replayed invalidation (queued like any outage) finds them.
+        // Read the members and delete them; the set itself is left alone (it expires with
+        // its newest member). Removing members would be unsafe: a load indexes its key before
+        // taking its lease, and a member removed after that re-indexing would hide the key
+        // from the next invalidation while its fill still lands. Keeping them also makes the
+        // invalidation retry-safe: a lost reply leaves everything in place for the replay.
         let mut cmd = redis::cmd("SMEMBERS");
         cmd.arg(&tag_key);
         let members: Vec<String> = self.call(self.conn.query(&cmd)).await?;
@@ -139,9 +143,6 @@ impl Inner {
             let mut unlink = redis::cmd("UNLINK");
             unlink.arg(chunk);
             let _: i64 = self.call(self.conn.query(&unlink)).await?;
-            let mut remove = redis::cmd("SREM");
-            remove.arg(&tag_key).arg(chunk);
-            let _: i64 = self.call(self.conn.query(&remove)).await?;
         }
         Ok(())
     }

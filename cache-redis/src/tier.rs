@@ -241,7 +241,9 @@ impl RemoteTier for RedisTier {
         let mut cmd = redis::cmd("GET");
         cmd.arg(key);
         let found: Option<Vec<u8>> = self.inner.call(self.inner.conn.query(&cmd)).await?;
-        Ok(found.and_then(fenced::envelope))
+        Ok(found
+            .filter(|_| !self.inner.recovery.covers(key))
+            .and_then(fenced::envelope))
     }
 
     async fn get_many(&self, keys: &[String]) -> cache_core::Result<Vec<Option<Vec<u8>>>> {
@@ -259,6 +261,11 @@ impl RemoteTier for RedisTier {
         let mut cmd = redis::cmd("GET");
         cmd.arg(key);
         let found: Option<Vec<u8>> = self.inner.call(self.inner.conn.query(&cmd)).await?;
+        if self.inner.recovery.covers(key) {
+            // A change of this node's to the key is still queued: what Redis holds may be
+            // what it invalidated.
+            return Ok(Stored::Absent);
+        }
         Ok(found.map_or(Stored::Absent, fenced::parse))
     }
 
@@ -271,7 +278,11 @@ impl RemoteTier for RedisTier {
         let found: Vec<Option<Vec<u8>>> = self.inner.call(self.inner.conn.query(&cmd)).await?;
         Ok(found
             .into_iter()
-            .map(|bytes| bytes.map_or(Stored::Absent, fenced::parse))
+            .zip(keys)
+            .map(|(bytes, key)| match bytes {
+                Some(bytes) if !self.inner.recovery.covers(key) => fenced::parse(bytes),
+                _ => Stored::Absent,
+            })
             .collect())
     }
 
@@ -332,6 +343,12 @@ impl RemoteTier for RedisTier {
         tags: &[Arc<str>],
         takeover: Option<Token>,
     ) -> cache_core::Result<Lease> {
+        if self.inner.recovery.covers(key) {
+            // Redis may still hold what this node invalidated; a lease cannot be taken over
+            // it, and waiting for one would stall until the replay. Load without a fence (the
+            // engine then writes only locally).
+            return Err(cache_core::Error::RemoteUnavailable);
+        }
         Ok(self.inner.try_lease(key, ttl, tags, takeover).await?)
     }
 

@@ -109,6 +109,7 @@ async fn bad_entries_are_misses_counted_and_removed() {
         assert_eq!(after.errors, before.errors + 1, "{case}");
         assert_eq!(after.loads, before.loads + 1, "{case}");
         let stored: Vec<u8> = conn.get(&remote).await.unwrap();
+        let stored = cache_redis::fenced::envelope(stored).expect("an entry, not a lease");
         let (_, back): (EntryMeta, User) = Codec::default().decode(&stored).unwrap();
         assert_eq!(back, fresh, "{case}: the bad entry was replaced");
 

@@ -45,6 +45,23 @@ impl Inner {
             return false;
         }
         let (ops, overflowed) = self.recovery.take();
+        let applied = self.apply_all(ops, overflowed).await;
+        self.recovery.replayed();
+        let Some(announce) = applied else {
+            return false;
+        };
+        for wire in announce {
+            if let Err(Failure::Outage(_)) = self.send(&wire.clone().into()).await {
+                self.recovery.put_back(Op::Publish(wire));
+            }
+        }
+        tracing::info!("Redis recovery queue replayed");
+        self.recovery.len() == 0
+    }
+
+    /// Applies `ops` in order; on an outage puts the rest back and returns `None`, else what
+    /// other nodes must hear.
+    async fn apply_all(&self, ops: Vec<Op>, overflowed: bool) -> Option<Vec<Wire>> {
         let mut announce: Vec<Wire> = Vec::new();
         let mut ops = ops.into_iter();
         while let Some(op) = ops.next() {
@@ -56,7 +73,7 @@ impl Inner {
                     if overflowed {
                         self.recovery.put_back(Op::Publish(Wire::Clear));
                     }
-                    return false;
+                    return None;
                 }
                 Ok(()) | Err(Failure::Reply(_)) => {
                     Counters::bump(&self.counters.replayed);
@@ -67,16 +84,11 @@ impl Inner {
                 }
             }
         }
-        if overflowed {
-            announce = vec![Wire::Clear];
-        }
-        for wire in announce {
-            if let Err(Failure::Outage(_)) = self.send(&wire.clone().into()).await {
-                self.recovery.put_back(Op::Publish(wire));
-            }
-        }
-        tracing::info!("Redis recovery queue replayed");
-        self.recovery.len() == 0
+        Some(if overflowed {
+            vec![Wire::Clear]
+        } else {
+            announce
+        })
     }
 
     async fn apply(&self, op: &Op) -> Result<(), Failure> {

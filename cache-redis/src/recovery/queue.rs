@@ -1,7 +1,9 @@
 //! The bounded, de-duplicating queue of changes waiting for Redis to come back.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 
 use parking_lot::Mutex;
 use tokio::sync::Notify;
@@ -53,6 +55,9 @@ pub(crate) struct Queue {
     state: Mutex<State>,
     len: AtomicUsize,
     capacity: usize,
+    /// Set while taken operations are being replayed: until they are applied, they still
+    /// cover their keys (see [`covers`](Queue::covers)).
+    replaying: AtomicBool,
     pub(super) wake: Notify,
 }
 
@@ -62,6 +67,7 @@ impl Queue {
             state: Mutex::default(),
             len: AtomicUsize::new(0),
             capacity,
+            replaying: AtomicBool::new(false),
             wake: Notify::new(),
         }
     }
@@ -97,6 +103,24 @@ impl Queue {
         }
     }
 
+    /// Whether a queued change may cover `key`: a delete of it, or any tag invalidation or
+    /// clear (the entry's tags are unknown here). Until it is replayed, what Redis holds under
+    /// `key` may be what this node already invalidated, so reads must not trust it.
+    pub(crate) fn covers(&self, key: &str) -> bool {
+        if self.replaying.load(Acquire) {
+            return true;
+        }
+        if self.len() == 0 {
+            return false;
+        }
+        let state = self.state.lock();
+        state.ops.keys().any(|slot| match slot {
+            Slot::Key(queued) => queued == key,
+            Slot::Tag(_) | Slot::Event(Wire::InvalidateTag(_) | Wire::Clear) => true,
+            Slot::Event(Wire::Invalidate(queued)) => queued == key,
+        })
+    }
+
     /// Forgets what is queued for `key`: a live write just superseded it.
     pub(crate) fn forget_key(&self, key: &str) {
         self.forget(Slot::Key(key.to_string()));
@@ -115,9 +139,16 @@ impl Queue {
         self.len.store(state.ops.len(), Relaxed);
     }
 
-    /// Everything queued, oldest first, and whether anything was dropped.
+    /// The operations taken by [`take`](Queue::take) are applied (or put back).
+    pub(super) fn replayed(&self) {
+        self.replaying.store(false, Release);
+    }
+
+    /// Everything queued, oldest first, and whether anything was dropped. Until
+    /// [`replayed`](Queue::replayed), every key counts as covered.
     pub(super) fn take(&self) -> (Vec<Op>, bool) {
         let mut state = self.state.lock();
+        self.replaying.store(true, Release);
         let mut ops: Vec<(u64, Op)> = state.ops.drain().map(|(_, v)| v).collect();
         let overflowed = std::mem::take(&mut state.overflowed);
         self.len.store(0, Relaxed);

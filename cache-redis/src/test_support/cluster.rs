@@ -26,6 +26,13 @@ impl RedisCluster {
     /// # Panics
     /// If `redis-server` or `redis-cli` is missing, or the cluster does not form in 20 s.
     pub fn start() -> RedisCluster {
+        RedisCluster::start_with(&[])
+    }
+
+    /// Like [`start`](RedisCluster::start), with extra `redis-server` arguments for every node,
+    /// e.g. `&["--appendonly", "yes"]` so a killed node restarts with its data (the files live
+    /// in the cluster's temporary directory).
+    pub fn start_with(extra: &[&str]) -> RedisCluster {
         let dir = std::env::temp_dir().join(format!(
             "cache-redis-cluster-{}-{:x}",
             std::process::id(),
@@ -40,7 +47,7 @@ impl RedisCluster {
             let port = cluster_port(&cluster.nodes);
             let conf = format!("nodes-{port}.conf");
             let dir = cluster.dir.to_string_lossy().into_owned();
-            let args = [
+            let mut args = vec![
                 "--cluster-enabled",
                 "yes",
                 "--cluster-config-file",
@@ -48,6 +55,7 @@ impl RedisCluster {
                 "--dir",
                 &dir,
             ];
+            args.extend_from_slice(extra);
             if let Some(node) = RedisServer::spawn_on(port, &args) {
                 cluster.nodes.push(node);
             }

@@ -175,7 +175,7 @@ impl Faults for ClusterFaults {
         let victim = fastrand::usize(0..cluster.nodes().len());
         match fastrand::u8(0..3) {
             0 => {
-                // Its nodes.conf keeps it in the cluster with its slots; its data is gone.
+                // Its nodes.conf keeps it in the cluster with its slots; its AOF keeps its data.
                 blocking(move || {
                     let node = &cluster.nodes()[victim];
                     node.kill();
