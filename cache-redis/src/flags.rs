@@ -76,6 +76,7 @@ impl RedisFlagSource {
             .call(inner.conn.query::<i64>(&hset))
             .await
             .map_err(|f| f.into_error())?;
+        self.apply_here().await;
         let frame = change_frame(&inner.node_id, &self.hash);
         let mut publish = redis::cmd("PUBLISH");
         publish.arg(&inner.config.channel).arg(frame);
@@ -95,6 +96,7 @@ impl RedisFlagSource {
             .call(inner.conn.query::<i64>(&hdel))
             .await
             .map_err(|f| f.into_error())?;
+        self.apply_here().await;
         let mut publish = redis::cmd("PUBLISH");
         publish
             .arg(&inner.config.channel)
@@ -104,6 +106,24 @@ impl RedisFlagSource {
             .await
             .map_err(|f| f.into_error())?;
         Ok(())
+    }
+
+    /// Re-reads the hash into the flag tables attached to it on this node before the change
+    /// is announced, so the writer applies its own change when the call returns (not when its
+    /// own frame comes back through the backplane).
+    async fn apply_here(&self) {
+        let inner = self.tier.inner();
+        let attached: Vec<cache_core::Flags> = inner
+            .attached_flags
+            .read()
+            .iter()
+            .filter(|(hash, _)| *hash == self.hash)
+            .map(|(_, flags)| flags.clone())
+            .collect();
+        let weak = Arc::downgrade(&inner);
+        for flags in attached {
+            resync(&weak, &self.hash, &flags).await;
+        }
     }
 
     /// The valid entries of the hash right now.
@@ -149,6 +169,10 @@ impl FlagSource for RedisFlagSource {
         let inner = self.tier.inner();
         let entries = snapshot(&inner, &self.hash).await?;
         flags.replace_live(entries);
+        inner
+            .attached_flags
+            .write()
+            .push((Arc::clone(&self.hash), flags.clone()));
         let weak = Arc::downgrade(&inner);
         let (hash, watched) = (Arc::clone(&self.hash), flags.clone());
         let (nudge, mut nudged) = tokio::sync::mpsc::channel::<()>(1);

@@ -49,6 +49,8 @@ pub(crate) struct Inner {
     pub(crate) listeners: RwLock<Vec<RemoteListener>>,
     /// Attached flag sources, nudged when the flag hash may have changed.
     pub(crate) flag_watchers: RwLock<Vec<crate::flags::FlagWatcher>>,
+    /// Flag tables attached to a hash, re-read at once when this node changes that hash.
+    pub(crate) attached_flags: RwLock<Vec<(Arc<str>, cache_core::Flags)>>,
     backplane_up: std::sync::atomic::AtomicBool,
     doctor: Option<String>,
     /// Dropped with the tier; its receivers stop the background tasks.
@@ -111,6 +113,7 @@ impl RedisTier {
             next_token: AtomicU64::new(1),
             listeners: RwLock::new(Vec::new()),
             flag_watchers: RwLock::new(Vec::new()),
+            attached_flags: RwLock::new(Vec::new()),
             backplane_up: Default::default(),
             doctor,
             conn,
