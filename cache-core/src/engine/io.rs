@@ -20,7 +20,7 @@ pub(crate) struct Found<T> {
     pub(crate) value: T,
     pub(crate) shared: SharedValue,
     pub(crate) meta: EntryMeta,
-    /// Size of the envelope it came from (its weight in the local tier).
+    /// Length of its envelope before compression (its weight in the local tier).
     pub(crate) encoded_len: usize,
 }
 
@@ -95,7 +95,7 @@ impl Cache {
                         value: value.clone(),
                         shared: Arc::clone(&entry.value),
                         meta: entry.meta,
-                        encoded_len: entry.encoded_len as usize,
+                        encoded_len: entry.weight as usize,
                     },
                     state,
                 ),
@@ -228,21 +228,21 @@ impl Cache {
         remote_key: &str,
         bytes: &[u8],
     ) -> Option<(Found<T>, Freshness)> {
-        match self.inner.codec.decode::<T>(bytes) {
-            Ok((meta, value)) => {
+        match self.inner.codec.decode_weighed::<T>(bytes) {
+            Ok((meta, value, encoded_len)) => {
                 let state = freshness::classify(&meta, clock::now_ms(), None);
                 if state == Freshness::Expired {
                     return None;
                 }
                 let shared: SharedValue = Arc::new(value.clone());
-                self.put_local(key, opts, &shared, meta, bytes.len());
+                self.put_local(key, opts, &shared, meta, encoded_len);
                 self.backfill_request(key, opts, &shared);
                 Some((
                     Found {
                         value,
                         shared,
                         meta,
-                        encoded_len: bytes.len(),
+                        encoded_len,
                     },
                     state,
                 ))
@@ -336,12 +336,14 @@ impl Cache {
         let ttl = opts.ttl.unwrap_or(self.inner.default_ttl);
         let meta = freshness::new_meta(now, ttl, opts.stale, opts.jitter, load_time);
         let shared: SharedValue = Arc::new(value.clone());
-        let encoded = self.inner.codec.encode(value, meta);
-        let encoded_len = encoded.as_ref().map_or(std::mem::size_of::<T>(), Vec::len);
+        let encoded = self.inner.codec.encode_weighed(value, meta);
+        let encoded_len = encoded
+            .as_ref()
+            .map_or(std::mem::size_of::<T>(), |(_, len)| *len);
         self.put_local(key, opts, &shared, meta, encoded_len);
         self.backfill_request(key, opts, &shared);
         match encoded {
-            Ok(bytes) => {
+            Ok((bytes, _)) => {
                 self.inner.metrics.entry_size(key.cache_name(), bytes.len());
                 Some((bytes, meta))
             }
