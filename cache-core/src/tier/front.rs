@@ -29,7 +29,7 @@
 //! taken when a slot is filled and given back when it is emptied, reused or its thread ends).
 //! Worst case, when every entry the fronts hold has already left moka: the tier's values
 //! occupy `max_bytes * 9 / 8`, whatever the number of threads; one thread holds at most
-//! `max_bytes / 8` of them. Each thread that uses a cache also has its table (about 18 KiB
+//! `max_bytes / 8` of them, and never more than `SLOTS * MAX_ENTRY_BYTES` (16 MiB). Each thread that uses a cache also has its table (about 18 KiB
 //! plus the keys). Entries still in moka, the usual case, cost nothing more. A thread that
 //! stops using a tier keeps its slots, and their charge, until it reuses them or ends: the
 //! share can then run out, which admits fewer entries, never more memory.

@@ -6,10 +6,13 @@
 //! plus its key and a fixed overhead. The compressed length would understate a value that
 //! compresses 100:1 a hundredfold, letting a 1 MiB budget hold 100 MiB. MessagePack is close
 //! to the decoded size for strings and byte buffers; small numbers and short strings take
-//! more room decoded than encoded, so the budget is an estimate, not an exact cap.
+//! more room decoded than encoded, so the budget is an estimate, not an exact cap. moka also
+//! evicts in batches: between two maintenance runs (normally 64 writes apart) it can hold
+//! that many entries over the budget.
 //!
-//! Per-thread fronts (see [`front`]) share the budget's bound: they hold at most an eighth of
-//! it on top (see [`front`] for the worst case).
+//! The per-thread fronts (`front.rs`) count against the same budget: all threads' fronts
+//! together keep at most an eighth of it alive beyond what moka holds, so the values of a
+//! tier occupy at most `max_bytes * 9 / 8` (by the estimate above) once moka has evicted.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
