@@ -94,6 +94,37 @@ async fn local_tier_stays_within_its_byte_budget() {
 }
 
 #[tokio::test]
+async fn a_compressed_entry_weighs_at_least_its_uncompressed_length() {
+    // 100 KiB of MessagePack that zstd squeezes to well under 1 KiB.
+    let value = vec!["the same line, over and over".to_owned(); 3_500];
+    let uncompressed: u64 = 3 + 3_500 * 29;
+    let remote = MemoryRemote::new();
+    let writer = with_remote(&remote);
+    let reader = with_remote(&remote.node());
+    let key = CacheKey::new("squeezed", &1);
+    writer.set(&key, &value, &Options::new()).await;
+    let stored = remote.raw(&writer.remote_key(&key)).unwrap();
+    assert!(
+        stored.len() as u64 * 50 < uncompressed,
+        "{} bytes",
+        stored.len()
+    );
+    // Written here (weighed when encoding) and read back from the remote tier there (weighed
+    // when decoding).
+    assert_eq!(reader.get::<Vec<String>>(&key).await, Some(value));
+    for cache in [&writer, &reader] {
+        let local = cache.local().unwrap();
+        local.run_pending_tasks();
+        assert_eq!(local.entry_count(), 1);
+        assert!(
+            local.weighted_bytes() >= uncompressed,
+            "{}",
+            local.weighted_bytes()
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_remote_hit_backfills_the_local_and_request_tiers() {
     let remote = MemoryRemote::new();
     let writer = with_remote(&remote);

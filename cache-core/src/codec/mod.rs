@@ -1,5 +1,5 @@
-//! The envelope: the byte format of a cache entry in the remote tier (and the size a local
-//! entry is charged).
+//! The envelope: the byte format of a cache entry in the remote tier (its length before
+//! compression is also what a local entry is charged).
 //!
 //! # Layout
 //!
@@ -210,6 +210,17 @@ impl Codec {
     /// # Ok::<(), cache_core::Error>(())
     /// ```
     pub fn encode<T: Serialize + ?Sized>(&self, value: &T, meta: EntryMeta) -> Result<Vec<u8>> {
+        self.encode_weighed(value, meta).map(|(bytes, _)| bytes)
+    }
+
+    /// [`encode`](Codec::encode), also returning the envelope's length before compression
+    /// (header plus MessagePack): what the decoded value is charged in the local tier, since
+    /// a compressed length can understate it a hundredfold.
+    pub(crate) fn encode_weighed<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        meta: EntryMeta,
+    ) -> Result<(Vec<u8>, usize)> {
         scratch::with_buffer(&scratch::PAYLOAD, |payload| {
             rmp_serde::encode::write_named(payload, value)
                 .map_err(|e| Error::Serialize(e.to_string()))?;
@@ -217,6 +228,7 @@ impl Codec {
             if payload.len() > cap {
                 return Err(Error::TooLarge { cap });
             }
+            let plain_len = HEADER_LEN.saturating_add(payload.len());
             if payload.len() > self.config.compress_threshold
                 && let Some(Some(compressed)) =
                     compress::compress(payload, self.config.compression_level, |frame| {
@@ -224,9 +236,9 @@ impl Codec {
                             .then(|| envelope(FLAG_COMPRESSED, &meta, frame))
                     })
             {
-                return Ok(compressed);
+                return Ok((compressed, plain_len));
             }
-            Ok(envelope(0, &meta, payload))
+            Ok((envelope(0, &meta, payload), plain_len))
         })
     }
 
@@ -260,16 +272,29 @@ impl Codec {
     /// # Ok::<(), cache_core::Error>(())
     /// ```
     pub fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<(EntryMeta, T)> {
+        self.decode_weighed(bytes)
+            .map(|(meta, value, _)| (meta, value))
+    }
+
+    /// [`decode`](Codec::decode), also returning the envelope's length before compression,
+    /// as [`encode_weighed`](Codec::encode_weighed) does: the decompressed length, which
+    /// decoding has at hand anyway.
+    pub(crate) fn decode_weighed<T: DeserializeOwned>(
+        &self,
+        bytes: &[u8],
+    ) -> Result<(EntryMeta, T, usize)> {
         let (flags, meta, payload) = header::read(bytes)?;
         let cap = self.config.max_decoded_bytes;
-        let value = if flags & FLAG_COMPRESSED != 0 {
-            compress::decompress_bounded(payload, cap, from_msgpack)?
+        let (value, payload_len) = if flags & FLAG_COMPRESSED != 0 {
+            compress::decompress_bounded(payload, cap, |plain| {
+                from_msgpack(plain).map(|value| (value, plain.len()))
+            })?
         } else if payload.len() > cap {
             return Err(Error::TooLarge { cap });
         } else {
-            from_msgpack(payload)?
+            (from_msgpack(payload)?, payload.len())
         };
-        Ok((meta, value))
+        Ok((meta, value, HEADER_LEN.saturating_add(payload_len)))
     }
 
     /// Reads only the header of an envelope: no decompression, no deserialization.
@@ -321,5 +346,38 @@ fn from_msgpack<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
         _ => Err(Error::Deserialize(
             "trailing bytes after the value".to_owned(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_weight_of_a_compressed_entry_is_its_uncompressed_length() {
+        let codec = Codec::default();
+        let value = vec!["the same line of text, again and again".to_owned(); 5_000];
+        let plain = rmp_serde::to_vec_named(&value).expect("serializes");
+        let (bytes, weight) = codec
+            .encode_weighed(&value, EntryMeta::default())
+            .expect("encodes");
+        assert!(Codec::is_compressed(&bytes));
+        assert!(bytes.len() * 50 < weight, "{} vs {weight}", bytes.len());
+        assert_eq!(weight, HEADER_LEN + plain.len());
+        let (_, back, decoded_weight) = codec
+            .decode_weighed::<Vec<String>>(&bytes)
+            .expect("decodes");
+        assert_eq!((back, decoded_weight), (value, weight));
+    }
+
+    #[test]
+    fn the_weight_of_an_uncompressed_entry_is_its_length() {
+        let codec = Codec::default();
+        let (bytes, weight) = codec
+            .encode_weighed("tiny", EntryMeta::default())
+            .expect("encodes");
+        assert_eq!(weight, bytes.len());
+        let (_, _, decoded_weight) = codec.decode_weighed::<String>(&bytes).expect("decodes");
+        assert_eq!(decoded_weight, bytes.len());
     }
 }

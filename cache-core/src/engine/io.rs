@@ -21,7 +21,7 @@ pub(crate) struct Found<T> {
     pub(crate) value: T,
     pub(crate) shared: SharedValue,
     pub(crate) meta: EntryMeta,
-    /// Size of the envelope it came from (its weight in the local tier).
+    /// Length of its envelope before compression (its weight in the local tier).
     pub(crate) encoded_len: usize,
     /// The remote write it came from, when known (fences its refresh).
     pub(crate) token: Option<Token>,
@@ -123,7 +123,7 @@ impl Cache {
                         value: value.clone(),
                         shared: Arc::clone(&entry.value),
                         meta: entry.meta,
-                        encoded_len: entry.encoded_len as usize,
+                        encoded_len: entry.weight as usize,
                         token: entry.token,
                         ticket,
                     },
@@ -268,8 +268,8 @@ impl Cache {
         token: Option<Token>,
         ticket: Ticket,
     ) -> RemoteRead<T> {
-        match self.inner.codec.decode::<T>(bytes) {
-            Ok((meta, value)) => {
+        match self.inner.codec.decode_weighed::<T>(bytes) {
+            Ok((meta, value, encoded_len)) => {
                 let state = freshness::classify(&meta, clock::now_ms(), None);
                 if state == Freshness::Expired {
                     return RemoteRead::Absent;
@@ -278,7 +278,7 @@ impl Cache {
                     shared: Arc::new(value.clone()),
                     value,
                     meta,
-                    encoded_len: bytes.len(),
+                    encoded_len,
                     token,
                     ticket,
                 };

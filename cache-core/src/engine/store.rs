@@ -114,7 +114,7 @@ impl Cache {
             Stats::bump(&self.inner.stats.load_errors);
             return Kept::Nothing;
         };
-        let Some((bytes, meta)) = self.encode(key, value, opts, took) else {
+        let Some((bytes, meta, weight)) = self.encode(key, value, opts, took) else {
             return Kept::Nothing;
         };
         let mut token = None;
@@ -149,7 +149,7 @@ impl Cache {
                 Err(error) => self.tier_error(&error, "fill"),
             }
         }
-        match self.store_upper(key, value, opts, (meta, bytes.len()), token, plan.ticket) {
+        match self.store_upper(key, value, opts, (meta, weight), token, plan.ticket) {
             Kept::Yes if !landed => Kept::Local,
             kept => kept,
         }
@@ -190,7 +190,7 @@ impl Cache {
         };
         // The local tier weighs the envelope it would write; encode only to learn its size.
         let size = match self.encode(key, value, opts, took) {
-            Some((bytes, meta)) => (meta, bytes.len()),
+            Some((_, meta, weight)) => (meta, weight),
             None => (self.new_meta(opts, took), std::mem::size_of::<T>()),
         };
         self.store_upper(key, value, opts, size, None, ticket);
@@ -204,7 +204,7 @@ impl Cache {
         value: &T,
         opts: &Options,
     ) {
-        let Some((bytes, meta)) = self.encode(key, value, opts, Duration::ZERO) else {
+        let Some((bytes, meta, weight)) = self.encode(key, value, opts, Duration::ZERO) else {
             return;
         };
         let mut token = None;
@@ -222,13 +222,8 @@ impl Cache {
         let local = self.local_for(opts);
         self.inner.fences.invalidate(Scope::Key(key.as_str()), || {
             if let Some(local) = local {
-                let entry = LocalEntry::new(
-                    Arc::clone(&shared),
-                    meta,
-                    bytes.len(),
-                    opts.tags.clone(),
-                    token,
-                );
+                let entry =
+                    LocalEntry::new(Arc::clone(&shared), meta, weight, opts.tags.clone(), token);
                 local.insert(key.clone(), entry);
             }
         });
@@ -244,19 +239,20 @@ impl Cache {
         freshness::new_meta(clock::now_ms(), ttl, opts.stale, opts.jitter, load_time)
     }
 
-    /// The envelope of `value` with fresh lifetimes; an encoding failure is counted.
+    /// The envelope of `value` with fresh lifetimes, and its weight in the local tier (its
+    /// length before compression); an encoding failure is counted.
     fn encode<T: Cacheable>(
         &self,
         key: &CacheKey,
         value: &T,
         opts: &Options,
         load_time: Duration,
-    ) -> Option<(Vec<u8>, EntryMeta)> {
+    ) -> Option<(Vec<u8>, EntryMeta, usize)> {
         let meta = self.new_meta(opts, load_time);
-        match self.inner.codec.encode(value, meta) {
-            Ok(bytes) => {
+        match self.inner.codec.encode_weighed(value, meta) {
+            Ok((bytes, weight)) => {
                 self.inner.metrics.entry_size(key.cache_name(), bytes.len());
-                Some((bytes, meta))
+                Some((bytes, meta, weight))
             }
             Err(error) => {
                 self.tier_error(&error, "encode");

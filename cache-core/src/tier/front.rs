@@ -17,8 +17,25 @@
 //!
 //! One hit in [`TOUCH_EVERY`] is also passed on to moka, so its eviction policy still sees
 //! which keys are hot. A slot is filled on the second lookup of a key, so keys seen once do
-//! not churn it, and only entries up to [`MAX_ENTRY_BYTES`] are kept (a slot holds its
-//! entry alive until the slot is reused or the thread ends).
+//! not churn it.
+//!
+//! # Memory
+//!
+//! A slot holds its entry alive until the slot is reused or the thread ends, so an entry moka
+//! has dropped can outlive it in fronts. Fronts therefore obey the tier's byte budget:
+//! entries are charged what moka charges them ([`LocalEntry::charge`]), only an entry of at
+//! most `min(`[`MAX_ENTRY_BYTES`]`, max_bytes / `[`SLOTS`]`)` is kept, and every front of a
+//! tier, in all threads together, holds at most `max_bytes / `[`FRONT_SHARE`] (the charge is
+//! taken when a slot is filled and given back when it is emptied, reused or its thread ends).
+//! Worst case, when every entry the fronts hold has already left moka: the tier's values
+//! occupy `max_bytes * 9 / 8`, whatever the number of threads; one thread holds at most
+//! `max_bytes / 8` of them, and never more than `SLOTS * MAX_ENTRY_BYTES` (16 MiB). Each thread that uses a cache also has its table (about 18 KiB
+//! plus the keys). Entries still in moka, the usual case, cost nothing more. A thread that
+//! stops using a tier keeps its slots, and their charge, until it reuses them or ends: the
+//! share can then run out, which admits fewer entries, never more memory.
+//!
+//! Taking and giving back the charge is an atomic add on the tier when a slot is filled,
+//! which happens on a moka hit, never on a front hit.
 
 use std::cell::RefCell;
 use std::hash::BuildHasher;
@@ -27,12 +44,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::local::LocalEntry;
 
-/// Slots per thread (a power of two): about 14 KiB per thread that uses a cache.
+/// Slots per thread (a power of two): about 18 KiB per thread that uses a cache.
 const SLOTS: usize = 256;
 /// Every this many front hits of a slot, the hit is also recorded in moka.
 pub(crate) const TOUCH_EVERY: u32 = 64;
-/// Entries with a larger envelope are not kept in a front.
-const MAX_ENTRY_BYTES: u32 = 64 * 1024;
+/// Entries charged more are never kept in a front, whatever the budget.
+const MAX_ENTRY_BYTES: u64 = 64 * 1024;
+/// All fronts of a tier together hold at most its budget divided by this.
+const FRONT_SHARE: u64 = 8;
 
 /// What one local tier shares with every thread's front.
 #[derive(Debug)]
@@ -41,15 +60,39 @@ pub(crate) struct FrontShared {
     id: u64,
     /// Bumped after every lazy bulk invalidation (tags, clear).
     epoch: AtomicU64,
+    /// Largest charge of an entry kept in a front.
+    entry_cap: u64,
+    /// Largest total charge of the entries all fronts of this tier hold.
+    total_cap: u64,
+    /// The total charge they hold now.
+    held: AtomicU64,
 }
 
 impl FrontShared {
-    pub(crate) fn new() -> FrontShared {
+    /// What fronts of a tier with a budget of `max_bytes` share.
+    pub(crate) fn new(max_bytes: u64) -> FrontShared {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         FrontShared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             epoch: AtomicU64::new(0),
+            entry_cap: MAX_ENTRY_BYTES.min(max_bytes / SLOTS as u64),
+            total_cap: max_bytes / FRONT_SHARE,
+            held: AtomicU64::new(0),
         }
+    }
+
+    /// Takes `charge` from the fronts' share of the budget, if it has that much left.
+    fn reserve(&self, charge: u32) -> bool {
+        self.held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                held.checked_add(u64::from(charge))
+                    .filter(|&total| total <= self.total_cap)
+            })
+            .is_ok()
+    }
+
+    fn release(&self, charge: u32) {
+        self.held.fetch_sub(u64::from(charge), Ordering::Relaxed);
     }
 
     /// The current epoch; read before looking an entry up, stored with it.
@@ -72,8 +115,28 @@ struct Slot {
     entry: Option<Arc<LocalEntry>>,
     epoch: u64,
     hits: u32,
+    /// What `entry` is charged against its tier's front share.
+    charge: u32,
     /// Hash of a key seen once at this slot and not admitted yet.
     candidate: u64,
+    /// The tier `entry` is charged to (kept apart from `tier`, which a hit compares).
+    owner: Option<Arc<FrontShared>>,
+}
+
+impl Slot {
+    /// Drops the entry and gives its charge back.
+    fn empty(&mut self) {
+        self.entry = None;
+        if let Some(owner) = self.owner.take() {
+            owner.release(std::mem::take(&mut self.charge));
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.empty();
+    }
 }
 
 thread_local! {
@@ -132,15 +195,17 @@ pub(crate) fn lookup<R>(
 }
 
 /// Offers `entry`, looked up in moka at `epoch`, to this thread's front. It is kept when the
-/// same key was offered to its slot before (a second lookup) and it is small enough.
+/// same key was offered to its slot before (a second lookup), it is small enough and the
+/// tier's fronts have room for it.
 pub(crate) fn offer(
-    shared: &FrontShared,
+    shared: &Arc<FrontShared>,
     key: &str,
     hash: u64,
     epoch: u64,
     entry: &Arc<LocalEntry>,
 ) {
-    if entry.encoded_len > MAX_ENTRY_BYTES || entry.is_retired() {
+    let charge = entry.charge(key.len());
+    if u64::from(charge) > shared.entry_cap || entry.is_retired() {
         return;
     }
     let _ = TABLE.try_with(|table| {
@@ -159,6 +224,13 @@ pub(crate) fn offer(
             slot.candidate = hash;
             return;
         }
+        // What the slot held goes first: it may be what leaves room for the newcomer.
+        slot.empty();
+        if !shared.reserve(charge) {
+            return;
+        }
+        slot.owner = Some(Arc::clone(shared));
+        slot.charge = charge;
         if slot.tier != shared.id || slot.hash != hash || *slot.key != *key {
             slot.key = key.into();
         }
@@ -180,13 +252,21 @@ mod tests {
     use super::*;
     use crate::codec::EntryMeta;
 
-    fn entry(len: usize) -> Arc<LocalEntry> {
+    /// A budget whose front caps are [`MAX_ENTRY_BYTES`] per entry and 128 MiB in all.
+    const LARGE: u64 = 1 << 30;
+
+    /// An entry charged `weight` plus a one-byte key plus the fixed overhead.
+    fn entry(weight: usize) -> Arc<LocalEntry> {
         let meta = EntryMeta {
             fresh_until_ms: u64::MAX,
             stale_until_ms: u64::MAX,
             load_micros: 0,
         };
-        Arc::new(LocalEntry::new(Arc::new(7_u32), meta, len, None, None))
+        Arc::new(LocalEntry::new(Arc::new(7_u32), meta, weight, None, None))
+    }
+
+    fn tier(max_bytes: u64) -> Arc<FrontShared> {
+        Arc::new(FrontShared::new(max_bytes))
     }
 
     fn read(shared: &FrontShared, key: &str) -> Option<u32> {
@@ -198,9 +278,26 @@ mod tests {
         }
     }
 
+    /// Offers `e` under `key` twice, which admits it if it may be admitted.
+    fn admit(shared: &Arc<FrontShared>, key: &str, e: &Arc<LocalEntry>) {
+        for _ in 0..2 {
+            offer(shared, key, hash(key), shared.epoch(), e);
+        }
+    }
+
+    /// Distinct one-byte keys that fall in distinct slots.
+    fn keys_in_distinct_slots(n: usize) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        (0..=255_u8)
+            .map(|b| char::from(b).to_string())
+            .filter(|k| k.len() == 1 && seen.insert(index(hash(k))))
+            .take(n)
+            .collect()
+    }
+
     #[test]
     fn admits_on_the_second_offer_and_forgets_retired_entries() {
-        let shared = FrontShared::new();
+        let shared = tier(LARGE);
         let e = entry(10);
         let offer_now = |e: &Arc<LocalEntry>| offer(&shared, "k", hash("k"), shared.epoch(), e);
         offer_now(&e);
@@ -214,12 +311,10 @@ mod tests {
 
     #[test]
     fn an_epoch_bump_invalidates_every_slot_of_the_tier_only() {
-        let (a, b) = (FrontShared::new(), FrontShared::new());
+        let (a, b) = (tier(LARGE), tier(LARGE));
         let (ea, eb) = (entry(10), entry(10));
-        for _ in 0..2 {
-            offer(&a, "x", hash("x"), a.epoch(), &ea);
-            offer(&b, "y", hash("y"), b.epoch(), &eb);
-        }
+        admit(&a, "x", &ea);
+        admit(&b, "y", &eb);
         let epoch_before_lookup = a.epoch();
         a.bump_epoch();
         assert_eq!(read(&a, "x"), None);
@@ -231,21 +326,66 @@ mod tests {
 
     #[test]
     fn large_entries_are_not_kept() {
-        let shared = FrontShared::new();
+        let shared = tier(LARGE);
         let big = entry(MAX_ENTRY_BYTES as usize + 1);
-        for _ in 0..3 {
-            offer(&shared, "big", hash("big"), shared.epoch(), &big);
-        }
+        admit(&shared, "big", &big);
         assert_eq!(read(&shared, "big"), None);
     }
 
     #[test]
-    fn every_touch_every_th_hit_is_passed_on() {
-        let shared = FrontShared::new();
-        let e = entry(10);
-        for _ in 0..2 {
-            offer(&shared, "t", hash("t"), shared.epoch(), &e);
+    fn entries_large_for_the_budget_are_not_kept() {
+        // 1 MiB budget: at most 4 KiB an entry, 128 KiB in all.
+        let shared = tier(1 << 20);
+        let fits = entry(4096 - 1 - 96);
+        let too_big = entry(4096 - 96);
+        admit(&shared, "a", &fits);
+        admit(&shared, "b", &too_big);
+        assert_eq!((read(&shared, "a"), read(&shared, "b")), (Some(7), None));
+        assert_eq!(shared.held.load(Ordering::Relaxed), 4096);
+    }
+
+    #[test]
+    fn all_fronts_together_hold_at_most_their_share() {
+        // 256 KiB budget: at most 1 KiB an entry, 32 KiB in all, so 32 entries of 1 KiB.
+        let shared = tier(256 << 10);
+        let e = entry(1024 - 1 - 96);
+        let keys = keys_in_distinct_slots(48);
+        let (here, there) = keys.split_at(24);
+        for key in here {
+            admit(&shared, key, &e);
         }
+        // Joined, not scoped: a join waits for the thread's locals to be dropped.
+        let (there, their_tier, their_entry) =
+            (there.to_vec(), Arc::clone(&shared), Arc::clone(&e));
+        std::thread::spawn(move || {
+            for key in &there {
+                admit(&their_tier, key, &their_entry);
+            }
+            let admitted = there
+                .iter()
+                .filter(|k| read(&their_tier, k).is_some())
+                .count();
+            assert_eq!(admitted, 8, "the share is used up after 32 entries");
+            assert_eq!(their_tier.held.load(Ordering::Relaxed), 32 << 10);
+        })
+        .join()
+        .unwrap();
+        assert_eq!(
+            shared.held.load(Ordering::Relaxed),
+            24 << 10,
+            "an ended thread gives its charge back"
+        );
+        // Reusing a slot for another tier gives the first tier's charge back too.
+        let other = tier(LARGE);
+        admit(&other, &here[0], &e);
+        assert_eq!(shared.held.load(Ordering::Relaxed), 23 << 10);
+    }
+
+    #[test]
+    fn every_touch_every_th_hit_is_passed_on() {
+        let shared = tier(LARGE);
+        let e = entry(10);
+        admit(&shared, "t", &e);
         let touches = (0..TOUCH_EVERY * 3)
             .filter(|_| {
                 matches!(

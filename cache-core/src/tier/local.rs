@@ -1,8 +1,18 @@
 //! The local tier: moka's synchronous cache, bounded in bytes, holding decoded values.
 //!
 //! moka's sync cache never blocks readers, so the same tier serves async and sync callers.
-//! Each entry weighs the size of its encoded envelope (what it would cost in Redis) plus its
-//! key, and expires at its own stale-until time.
+//! Each entry expires at its own stale-until time and weighs what its value occupies decoded,
+//! estimated by the length of its envelope *before* compression (header plus MessagePack),
+//! plus its key and a fixed overhead. The compressed length would understate a value that
+//! compresses 100:1 a hundredfold, letting a 1 MiB budget hold 100 MiB. MessagePack is close
+//! to the decoded size for strings and byte buffers; small numbers and short strings take
+//! more room decoded than encoded, so the budget is an estimate, not an exact cap. moka also
+//! evicts in batches: between two maintenance runs (normally 64 writes apart) it can hold
+//! that many entries over the budget.
+//!
+//! The per-thread fronts (`front.rs`) count against the same budget: all threads' fronts
+//! together keep at most an eighth of it alive beyond what moka holds, so the values of a
+//! tier occupy at most `max_bytes * 9 / 8` (by the estimate above) once moka has evicted.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,8 +33,9 @@ const ENTRY_OVERHEAD: u32 = 96;
 pub(crate) struct LocalEntry {
     pub(crate) value: SharedValue,
     pub(crate) meta: EntryMeta,
-    /// Size of the entry's envelope; with the key and a fixed overhead, what it is charged.
-    pub(crate) encoded_len: u32,
+    /// Its envelope's length before compression, standing for the decoded value's size; with
+    /// the key and a fixed overhead, what it is charged (see [`LocalEntry::charge`]).
+    pub(crate) weight: u32,
     /// The entry's tags; `None` when it was backfilled by a read that did not know them (a
     /// plain `get`), in which case every tag invalidation drops it to stay correct.
     pub(crate) tags: Option<Arc<[Arc<str>]>>,
@@ -39,18 +50,25 @@ impl LocalEntry {
     pub(crate) fn new(
         value: SharedValue,
         meta: EntryMeta,
-        encoded_len: usize,
+        weight: usize,
         tags: Option<Arc<[Arc<str>]>>,
         token: Option<Token>,
     ) -> LocalEntry {
         LocalEntry {
             value,
             meta,
-            encoded_len: u32::try_from(encoded_len).unwrap_or(u32::MAX),
+            weight: u32::try_from(weight).unwrap_or(u32::MAX),
             tags,
             token,
             retired: AtomicBool::new(false),
         }
+    }
+
+    /// What the entry costs under `key` (of `key_len` bytes), in moka and in a front alike.
+    pub(crate) fn charge(&self, key_len: usize) -> u32 {
+        self.weight
+            .saturating_add(u32::try_from(key_len).unwrap_or(u32::MAX))
+            .saturating_add(ENTRY_OVERHEAD)
     }
 
     pub(crate) fn is_retired(&self) -> bool {
@@ -91,17 +109,12 @@ impl std::fmt::Debug for LocalTier {
 }
 
 impl LocalTier {
-    /// A tier that holds at most `max_bytes` of entries (encoded size plus key and overhead).
+    /// A tier that holds at most `max_bytes` of entries (uncompressed envelope length plus key
+    /// and overhead; per-thread fronts may hold an eighth more, see the module docs).
     pub fn new(max_bytes: u64) -> LocalTier {
         let cache = moka::sync::Cache::builder()
             .max_capacity(max_bytes)
-            .weigher(|key: &CacheKey, entry: &Arc<LocalEntry>| {
-                let key_len = u32::try_from(key.as_str().len()).unwrap_or(u32::MAX);
-                entry
-                    .encoded_len
-                    .saturating_add(key_len)
-                    .saturating_add(ENTRY_OVERHEAD)
-            })
+            .weigher(|key: &CacheKey, entry: &Arc<LocalEntry>| entry.charge(key.as_str().len()))
             .expire_after(UntilStale)
             // Called by the thread that removes or replaces an entry, before that call
             // returns: from then on no front serves it.
@@ -111,7 +124,7 @@ impl LocalTier {
         LocalTier {
             cache,
             max_bytes,
-            front: Arc::new(FrontShared::new()),
+            front: Arc::new(FrontShared::new(max_bytes)),
         }
     }
 
