@@ -19,10 +19,12 @@
 //! # Subscriber
 //!
 //! A dedicated pub/sub connection (on a Cluster: to the first seed node that answers, since a
-//! `PUBLISH` reaches every node). It pings every few seconds to notice silent disconnects, and
-//! reconnects with a short backoff (50 ms doubling to 500 ms), moving to the next seed node on
-//! a Cluster. Each time it subscribes again after the first time, listeners receive
-//! [`RemoteEvent::Clear`]: frames may have been missed meanwhile.
+//! `PUBLISH` reaches every node). It pings every `backplane_trust / 2` (at most every 5 s) to
+//! notice silent disconnects, and reconnects with a short backoff (50 ms doubling to 500 ms),
+//! moving to the next seed node on a Cluster. Each time it subscribes again after the first
+//! time, listeners receive [`RemoteEvent::Clear`]: frames may have been missed meanwhile.
+//! While it is down, a watchdog delivers `Clear` every `backplane_trust` (default 2 s), so a
+//! node never serves its local entries longer than that without hearing invalidations.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -36,8 +38,48 @@ use crate::conn::backoff;
 use crate::health::Counters;
 use crate::tier::Inner;
 
-/// How often an idle subscription is checked with `PING`.
+/// How often an idle subscription is checked with `PING`, at most.
 const PING_EVERY: Duration = Duration::from_secs(5);
+
+/// The ping period: at most [`PING_EVERY`], and half the trust period, so a silent loss is
+/// noticed in time for the watchdog.
+fn ping_every(trust: Duration) -> Duration {
+    PING_EVERY.min(trust / 2)
+}
+
+/// While the subscription is down, delivers [`RemoteEvent::Clear`] once it has been down for
+/// `backplane_trust`, and again every such period until it is back: invalidations published
+/// meanwhile never reach this node, so its local tier is trusted no longer than that.
+pub(crate) fn watchdog(inner: &Arc<Inner>, mut shutdown: watch::Receiver<()>) {
+    let weak = Arc::downgrade(inner);
+    let trust = inner.config.backplane_trust;
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval((trust / 4).max(Duration::from_millis(25)));
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = shutdown.changed() => return,
+            }
+            let Some(inner) = weak.upgrade() else { return };
+            let due = {
+                let mut since = inner.backplane_down_since.lock();
+                match *since {
+                    Some(down) if down.elapsed() >= trust => {
+                        // The next period starts now.
+                        *since = Some(std::time::Instant::now());
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            if due {
+                Counters::bump(&inner.counters.untrusted_clears);
+                tracing::warn!(?trust, "backplane down: clearing local tiers");
+                inner.deliver(RemoteEvent::Clear);
+            }
+        }
+    });
+}
 
 /// The frame announcing `event` from node `origin`.
 pub fn encode(event: &RemoteEvent, origin: &str) -> String {
@@ -214,7 +256,10 @@ async fn listen(
     limit: Duration,
 ) -> Ended {
     let (mut sink, mut stream) = pubsub.split();
-    let mut ticker = tokio::time::interval(PING_EVERY);
+    let trust = weak
+        .upgrade()
+        .map_or(PING_EVERY, |i| i.config.backplane_trust);
+    let mut ticker = tokio::time::interval(ping_every(trust));
     ticker.tick().await;
     loop {
         tokio::select! {

@@ -41,6 +41,13 @@ pub struct RedisConfig {
     pub recovery_queue_bytes: usize,
     /// How often the recovery task probes while operations are queued (default 100 ms).
     pub recovery_interval: Duration,
+    /// How long a node trusts its local tier while its backplane subscription is down: it
+    /// drops the whole local tier this long after the loss, and again every such period until
+    /// it is subscribed again (and once more then). A silent loss (no error, no answer) is
+    /// noticed within half this period (the subscription is pinged that often, at most every
+    /// 5 s) plus the connect timeout, and the drop follows within a quarter period of the
+    /// deadline: at most 1.75 × this + the connect timeout after the loss. Default 2 s.
+    pub backplane_trust: Duration,
 }
 
 impl RedisConfig {
@@ -59,6 +66,7 @@ impl RedisConfig {
             recovery_queue_size: 1024,
             recovery_queue_bytes: 16 << 20,
             recovery_interval: Duration::from_millis(100),
+            backplane_trust: Duration::from_secs(2),
         }
     }
 
@@ -72,6 +80,9 @@ impl RedisConfig {
         }
         if self.command_timeout.is_zero() || self.connect_timeout.is_zero() {
             return bad("timeouts must be greater than zero");
+        }
+        if self.backplane_trust < Duration::from_millis(100) {
+            return bad("backplane_trust must be at least 100 ms");
         }
         if self.breaker_failures == 0 {
             return bad("breaker_failures must be at least 1");
@@ -168,10 +179,12 @@ impl RedisTierBuilder {
         breaker_cooldown: Duration,
         /// Capacity of the recovery queue in operations (default 1024).
         recovery_queue_size: usize,
-        /// Capacity of the recovery queue in value bytes (default 16 MiB).
+        /// Unused since failed writes are queued as deletes (kept for compatibility).
         recovery_queue_bytes: usize,
         /// Probe period while operations are queued (default 100 ms).
         recovery_interval: Duration,
+        /// See [`RedisConfig::backplane_trust`].
+        backplane_trust: Duration,
     }
 
     /// The checked configuration, without connecting.

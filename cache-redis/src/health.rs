@@ -61,6 +61,8 @@ cache_core::__atomic_counters! {
         events_received,
         /// Times the backplane subscription was (re-)established.
         subscriptions,
+        /// Local tiers cleared because the backplane was down longer than `backplane_trust`.
+        untrusted_clears,
         /// Error replies saying Redis cannot serve right now (`LOADING`, `BUSY`, `READONLY`,
         /// `MASTERDOWN`, …): handled like an outage (queued, a breaker failure).
         unavailable_replies,

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cache_core::{Fence, Lease, RemoteEvent, RemoteListener, RemoteTier, Stored, Token};
 use parking_lot::RwLock;
@@ -52,6 +52,9 @@ pub(crate) struct Inner {
     /// Flag tables attached to a hash, re-read at once when this node changes that hash.
     pub(crate) attached_flags: RwLock<Vec<(Arc<str>, cache_core::Flags)>>,
     backplane_up: std::sync::atomic::AtomicBool,
+    /// Since when the subscription is down (`None` while it is up); see
+    /// [`backplane::watchdog`](crate::backplane).
+    pub(crate) backplane_down_since: parking_lot::Mutex<Option<Instant>>,
     doctor: Option<String>,
     /// Dropped with the tier; its receivers stop the background tasks.
     _shutdown: watch::Sender<()>,
@@ -115,12 +118,14 @@ impl RedisTier {
             flag_watchers: RwLock::new(Vec::new()),
             attached_flags: RwLock::new(Vec::new()),
             backplane_up: Default::default(),
+            backplane_down_since: parking_lot::Mutex::new(Some(Instant::now())),
             doctor,
             conn,
             config,
             _shutdown: shutdown,
         });
         let subscribed = backplane::spawn(&inner, clients, watch_rx.clone());
+        backplane::watchdog(&inner, watch_rx.clone());
         recovery::spawn(&inner, watch_rx, inner.config.recovery_interval);
         // Invalidations published from now on reach this node.
         let _ = tokio::time::timeout(inner.config.connect_timeout, subscribed).await;
@@ -173,6 +178,14 @@ impl fmt::Debug for RedisTier {
 
 impl Inner {
     pub(crate) fn set_backplane(&self, up: bool) {
+        {
+            let mut since = self.backplane_down_since.lock();
+            match (up, *since) {
+                (true, _) => *since = None,
+                (false, None) => *since = Some(Instant::now()),
+                (false, Some(_)) => {}
+            }
+        }
         self.backplane_up
             .store(up, std::sync::atomic::Ordering::Relaxed);
     }
