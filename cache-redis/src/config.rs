@@ -20,7 +20,8 @@ pub struct RedisConfig {
     pub command_timeout: Duration,
     /// Bound on establishing a connection at start-up and for the subscriber (default 2 s).
     pub connect_timeout: Duration,
-    /// Prefix of stampede-lease keys (default `"lease:"`).
+    /// Prefix of the keys the start-up permission probe touches (default `"lease:"`). Leases
+    /// themselves live under their entry's key (see [`fenced`](crate::fenced)).
     pub lease_prefix: String,
     /// Prefix of tag sets (default `"tag:"`). Give each application sharing a Redis its own.
     pub tag_prefix: String,
@@ -165,7 +166,7 @@ impl RedisTierBuilder {
         command_timeout: Duration,
         /// Bound on establishing a connection (default 2 s).
         connect_timeout: Duration,
-        /// Prefix of lease keys (default `"lease:"`).
+        /// See [`RedisConfig::lease_prefix`].
         lease_prefix: String,
         /// Prefix of tag sets (default `"tag:"`).
         tag_prefix: String,

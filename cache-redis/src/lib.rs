@@ -20,12 +20,13 @@
 //!
 //! | operation | commands | round trips (single node) |
 //! |---|---|---|
-//! | `get` | `GET` | 1 |
-//! | `get_many` | one `MGET` (Cluster: one `MGET` per slot, sent concurrently) | 1 |
-//! | `set` without tags | `SET key value PX ttl` | 1 |
-//! | `set` with tags | one Lua script: `SET … PX`, `SADD` + `PEXPIRE` per tag set | 1 |
+//! | `get` / `read` | `GET` | 1 |
+//! | `get_many` / `read_many` | one `MGET` (Cluster: one `MGET` per slot, sent concurrently) | 1 |
+//! | `set` / `write` without tags | `SET key <head><value> PX ttl` | 1 |
+//! | `set` / `write` with tags | one Lua script: `SET … PX`, `SADD` + `PEXPIRE` per tag set | 1 |
+//! | `fill` (a load's result) | one Lua script: `GETRANGE` head, compare, `SET … PX`, tags | 1 |
 //! | `delete` | `UNLINK` | 1 |
-//! | `try_lease` | `SET lease:<key> <token> NX PX ttl` | 1 |
+//! | `try_lease` | one Lua script: `GETRANGE`, `SET key <lease head> PX ttl` if absent, tags | 1 |
 //! | `release_lease` | Lua compare-and-`UNLINK` | 1 |
 //! | `publish` | `PUBLISH <channel> <frame>` | 1 |
 //! | `invalidate_tag` | one Lua script: `SMEMBERS`, `UNLINK` members and set | 1 |
@@ -35,9 +36,10 @@
 //!
 //! # Design choices
 //!
-//! * **Leases** live under `<lease_prefix><key>` (default `lease:`). On a Cluster the lease key
-//!   usually hashes to another slot than the entry; that is fine because the lease key is the
-//!   only key each lease command touches (`SET NX PX`, and the compare-and-delete script).
+//! * **Fencing** ([`fenced`]): every value carries the token of its write, and a stampede lease
+//!   is a token stored under the entry's own key, so one key (one Cluster slot) holds all a
+//!   fill must check: a fill lands only while the lease or entry it started from is still
+//!   there. Invalidations, writes, tag invalidations, lease expiry and restarts void it.
 //! * **Tags** are sets `<tag_prefix><tag>` (default `tag:`) of the keys written with the tag,
 //!   see [`tags`] for the single-node (atomic) and Cluster (documented window)
 //!   variants.
