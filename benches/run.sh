@@ -20,7 +20,7 @@ mkdir -p "$logs"
 
 benches=("$@")
 if [ ${#benches[@]} -eq 0 ]; then
-    benches=(l1_hit contention l2_hit stampede codec overhead)
+    benches=(l1_hit contention l2_hit fill stampede codec overhead)
 fi
 
 for tool in redis-server redis-benchmark; do
@@ -109,6 +109,7 @@ awk '
         ratio("l2: get_many(100) / raw MGET + decode", "l2_get_many/ours_get_many_100", "l2_get_many/raw_mget_100", "")
         fratio("l2: 64-task rps ours / redis-benchmark -c 50", "l2_hit ours_64_tasks_rps", "l2_hit redis_benchmark_get_c50_rps", "target >= 1.5")
         fratio("l2: 64-task rps ours / raw redis-rs 64 tasks", "l2_hit ours_64_tasks_rps", "l2_hit raw_redis_64_tasks_rps", "")
+        ratio("fill: fenced fill / raw SET PX", "fill/ours_fenced_fill", "fill/raw_set_px", "target <= 1.2, one round trip")
         ratio("stampede: ours / cached sync_writes=default", "stampede/ours_macro_async", "stampede/cached_crate_sync_writes_default", "")
         ratio("stampede: ours / moka naive get+insert", "stampede/ours_macro_async", "stampede/moka_naive_get_insert", "")
         fratio("codec: envelope bytes / JSON bytes", "codec envelope/bytes", "codec json/bytes", "target <= 0.10")
