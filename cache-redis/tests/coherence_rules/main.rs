@@ -51,7 +51,10 @@ pub fn opts() -> Options {
 }
 
 /// The `u64` Redis holds under `remote_key`: `None` when the key is absent or holds a lease.
-pub async fn raw_value(conn: &mut redis::aio::MultiplexedConnection, remote_key: &str) -> Option<u64> {
+pub async fn raw_value(
+    conn: &mut redis::aio::MultiplexedConnection,
+    remote_key: &str,
+) -> Option<u64> {
     let bytes: Option<Vec<u8>> = redis::cmd("GET")
         .arg(remote_key)
         .query_async(conn)

@@ -77,7 +77,11 @@ async fn readers_hammering_a_key_never_see_a_version_older_than_the_last_invalid
 
     let mut reads = Vec::new();
     for reader in readers {
-        reads.extend(bounded(WITHIN * 5, "a reader stopped", reader).await.unwrap());
+        reads.extend(
+            bounded(WITHIN * 5, "a reader stopped", reader)
+                .await
+                .unwrap(),
+        );
     }
     let mut stale = Vec::new();
     for &(start, end, got) in &reads {
@@ -96,7 +100,10 @@ async fn readers_hammering_a_key_never_see_a_version_older_than_the_last_invalid
         reads.len(),
         cache.stats()
     );
-    assert!(after_last > 0, "some reads started after the last invalidation");
+    assert!(
+        after_last > 0,
+        "some reads started after the last invalidation"
+    );
     assert!(
         stale.is_empty(),
         "{} reads returned a version older than an invalidation that returned before they \
@@ -158,7 +165,9 @@ async fn a_read_after_invalidate_never_joins_a_flight_that_began_before() {
     assert!(!old.is_finished(), "the old flight is still blocked");
 
     release_tx.send(()).unwrap();
-    let old = bounded(WITHIN, "the old flight returned", old).await.unwrap();
+    let old = bounded(WITHIN, "the old flight returned", old)
+        .await
+        .unwrap();
     assert_eq!(old, Ok(1), "the old flight answers what it read");
     // Its result replaced nothing: the next read is a hit on 2.
     let again = cache

@@ -63,7 +63,11 @@ async fn slow_load_overlapping(change: Change) {
     let answered = bounded(WITHIN, "A's slow load returned", slow)
         .await
         .unwrap();
-    assert_eq!(answered, Ok(1), "{change:?}: A answers what its loader read");
+    assert_eq!(
+        answered,
+        Ok(1),
+        "{change:?}: A answers what its loader read"
+    );
     assert!(
         a.stats().fenced_fills > 0,
         "{change:?}: A's fill was refused: {:?}",
@@ -77,7 +81,10 @@ async fn slow_load_overlapping(change: Change) {
         Change::Set => Some(2),
         Change::Invalidate | Change::InvalidateTag => None,
     };
-    assert_eq!(held, expected, "{change:?}: what Redis holds after A's fill");
+    assert_eq!(
+        held, expected,
+        "{change:?}: what Redis holds after A's fill"
+    );
     // Nor does A's local tier (`get` looks there first).
     assert_eq!(a.get::<u64>(&key).await, expected, "{change:?}: A's tiers");
 

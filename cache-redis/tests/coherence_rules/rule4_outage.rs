@@ -50,7 +50,12 @@ async fn a_fill_that_failed_during_sigstop_does_not_outlive_the_next_invalidatio
     let _serial = SERIAL.lock().await;
     let server = RedisServer::start();
     let url = server.url();
-    let a_tier = gated_tier(&url, Duration::from_millis(200), Duration::from_millis(1500)).await;
+    let a_tier = gated_tier(
+        &url,
+        Duration::from_millis(200),
+        Duration::from_millis(1500),
+    )
+    .await;
     let a = node(&a_tier);
     let (b, c) = (node(&tier(&url).await), node(&tier(&url).await));
     let (model, calls) = (Model::new(1), Calls::default());
@@ -119,7 +124,11 @@ async fn a_fill_that_failed_during_sigstop_does_not_outlive_the_next_invalidatio
     assert_eq!(a_tier.stats().replayed, 0, "nothing was queued to replay");
     assert_eq!(raw_value(&mut conn, &remote_key).await, Some(2));
     for (name, cache) in [("A", &a), ("B", &b), ("C", &c)] {
-        assert_eq!(read(cache, &key, &model, &calls).await, 2, "{name} at the end");
+        assert_eq!(
+            read(cache, &key, &model, &calls).await,
+            2,
+            "{name} at the end"
+        );
     }
 }
 
@@ -165,7 +174,11 @@ async fn an_invalidate_during_an_outage_is_replayed_and_announced_after_restart(
         a_tier.health().queued_operations >= 1,
         "the failed delete is queued"
     );
-    assert_eq!(read(&a, &key, &model, &calls).await, 2, "A dropped its copy");
+    assert_eq!(
+        read(&a, &key, &model, &calls).await,
+        2,
+        "A dropped its copy"
+    );
 
     server.restart();
     let mut conn = raw(&url).await;

@@ -70,7 +70,10 @@ async fn waiter(cache: &Cache, key: &CacheKey, calls: &Calls) -> JoinHandle<Resu
         cache.stats().lease_waits >= 1
     })
     .await;
-    assert!(!task.is_finished(), "the waiter waits while the lease is held");
+    assert!(
+        !task.is_finished(),
+        "the waiter waits while the lease is held"
+    );
     task
 }
 
@@ -86,14 +89,18 @@ async fn a_cancelled_lease_holder_does_not_make_its_own_node_wait_out_the_lease(
     // The dropped holder released its lease (the next caller here could also take over its
     // own node's lease, so this is checked on Redis itself).
     let (url, remote_key) = (server.url(), a.remote_key(&key));
-    eventually(WITHIN, "the cancelled holder's lease is deleted", || async {
-        let exists: i64 = redis::cmd("EXISTS")
-            .arg(&remote_key)
-            .query_async(&mut raw(&url).await)
-            .await
-            .unwrap();
-        exists == 0
-    })
+    eventually(
+        WITHIN,
+        "the cancelled holder's lease is deleted",
+        || async {
+            let exists: i64 = redis::cmd("EXISTS")
+                .arg(&remote_key)
+                .query_async(&mut raw(&url).await)
+                .await
+                .unwrap();
+            exists == 0
+        },
+    )
     .await;
 
     let started = Instant::now();
