@@ -59,7 +59,7 @@ pub async fn raw_value(
         .arg(remote_key)
         .query_async(conn)
         .await
-        .expect("GET through the raw connection");
+        .unwrap_or_else(|error| panic!("GET {remote_key} through the raw connection: {error}"));
     let envelope = cache_redis::fenced::envelope(bytes?)?;
     let (_, value): (_, u64) = Codec::default()
         .decode(&envelope)

@@ -181,6 +181,14 @@ async fn an_invalidate_during_an_outage_is_replayed_and_announced_after_restart(
     );
 
     server.restart();
+    // `restart` returns once the process answers; it may still be loading its AOF (`LOADING`
+    // replies) for a moment.
+    eventually(WITHIN, "Redis serves reads after the restart", || async {
+        server
+            .query(&["GET", "probe"])
+            .is_ok_and(|reply| !reply.starts_with('-'))
+    })
+    .await;
     let mut conn = raw(&url).await;
     // Subscribed before A's breaker lets the replay through.
     let mut pubsub = redis::Client::open(url.as_str())
