@@ -88,7 +88,10 @@ fn fill_bench(c: &mut Criterion) {
     // One cold get_or_load through a cache without a local tier: which commands, how many.
     // A first cold load loads the scripts (EVALSHA, NOSCRIPT, SCRIPT LOAD); the second is the
     // steady state. Redis counts the SETs the scripts run under `set`.
-    let cache = Cache::builder().without_local().remote(tier.clone()).build();
+    let cache = Cache::builder()
+        .without_local()
+        .remote(tier.clone())
+        .build();
     let commands = ["get", "evalsha", "set", "unlink", "publish"];
     let cold_load = |i: i64| {
         rt.block_on(async {
