@@ -129,6 +129,25 @@ impl MemoryRemote {
         }
     }
 
+    /// Stores an entry as a new write and indexes it under `tags`; returns its token.
+    fn put(
+        &self,
+        store: &mut Store,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+    ) -> Token {
+        self.shared.sets.fetch_add(1, Relaxed);
+        let token = self.token();
+        let held = Held::Entry(value.to_vec(), token);
+        store
+            .entries
+            .insert(key.to_string(), (held, Instant::now() + ttl));
+        store.index(key, tags);
+        token
+    }
+
     fn token(&self) -> Token {
         Token::new(self.node, self.shared.next_token.fetch_add(1, Relaxed) + 1)
     }
@@ -227,15 +246,8 @@ impl RemoteTier for MemoryRemote {
         tags: &[Arc<str>],
     ) -> Result<Option<Token>> {
         self.check()?;
-        self.shared.sets.fetch_add(1, Relaxed);
-        let token = self.token();
         let mut store = self.shared.store.lock();
-        let held = Held::Entry(value.to_vec(), token);
-        store
-            .entries
-            .insert(key.to_string(), (held, Instant::now() + ttl));
-        store.index(key, tags);
-        Ok(Some(token))
+        Ok(Some(self.put(&mut store, key, value, ttl, tags)))
     }
 
     async fn fill(
@@ -247,23 +259,13 @@ impl RemoteTier for MemoryRemote {
         fence: Fence,
     ) -> Result<Option<Token>> {
         self.check()?;
-        let token = self.token();
         let mut store = self.shared.store.lock();
         let in_place = match (store.live(key), fence) {
             (Some(Held::Lease(held)), Fence::Lease(expected)) => *held == expected,
             (Some(Held::Entry(_, held)), Fence::Entry(expected)) => *held == expected,
             _ => false,
         };
-        if !in_place {
-            return Ok(None);
-        }
-        self.shared.sets.fetch_add(1, Relaxed);
-        let held = Held::Entry(value.to_vec(), token);
-        store
-            .entries
-            .insert(key.to_string(), (held, Instant::now() + ttl));
-        store.index(key, tags);
-        Ok(Some(token))
+        Ok(in_place.then(|| self.put(&mut store, key, value, ttl, tags)))
     }
 
     async fn delete(&self, key: &str) -> Result<()> {
