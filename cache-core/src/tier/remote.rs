@@ -22,28 +22,38 @@ use crate::Result;
 /// assert_eq!(token.node(), 7);
 /// assert_eq!(Token::from_bytes(token.to_bytes()), token);
 /// ```
+// Two `u64`s rather than one `u128`: 8-byte alignment keeps the values that carry a token
+// (local entries, the engine's futures) from growing by padding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Token(pub u128);
+pub struct Token {
+    node: u64,
+    count: u64,
+}
 
 impl Token {
     /// The token numbered `count` of node `node`.
     pub fn new(node: u64, count: u64) -> Token {
-        Token((u128::from(node) << 64) | u128::from(count))
+        Token { node, count }
     }
 
     /// The node that made this token.
     pub fn node(self) -> u64 {
-        (self.0 >> 64) as u64
+        self.node
     }
 
-    /// Big-endian bytes, as stored next to an entry.
+    /// Big-endian bytes (node, then count), as stored next to an entry.
     pub fn to_bytes(self) -> [u8; 16] {
-        self.0.to_be_bytes()
+        let mut out = [0; 16];
+        out[..8].copy_from_slice(&self.node.to_be_bytes());
+        out[8..].copy_from_slice(&self.count.to_be_bytes());
+        out
     }
 
     /// The token stored as `bytes`.
     pub fn from_bytes(bytes: [u8; 16]) -> Token {
-        Token(u128::from_be_bytes(bytes))
+        let (node, count) = bytes.split_at(8);
+        let word = |half: &[u8]| u64::from_be_bytes(half.try_into().unwrap_or([0; 8]));
+        Token::new(word(node), word(count))
     }
 }
 
