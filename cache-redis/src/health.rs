@@ -36,7 +36,8 @@ pub struct Health {
     pub maxmemory_policy_warning: Option<String>,
     /// Whether the backplane subscriber currently holds a subscription.
     pub backplane_connected: bool,
-    /// Writes and invalidations waiting to be replayed after an outage.
+    /// Invalidations (and writes, as deletes) not yet replayed and announced after an outage,
+    /// including those a replay in progress is applying.
     pub queued_operations: usize,
 }
 

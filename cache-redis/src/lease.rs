@@ -16,6 +16,7 @@ use cache_core::{Fence, Lease, Token};
 
 use crate::call::Failure;
 use crate::fenced::{self, FILL, LEASE_SCRIPT, RELEASE};
+use crate::recovery::Op;
 use crate::tier::{Inner, millis};
 
 impl Inner {
@@ -105,10 +106,14 @@ impl Inner {
         if written != 1 {
             return Ok(None);
         }
-        if cluster {
-            // The lease indexed the key already; this keeps the tag sets alive as long as the
-            // entry now is.
-            self.index_tags(key, tags, ttl).await?;
+        if cluster && let Err(failure) = self.index_tags(key, tags, ttl).await {
+            // The lease indexed the key, but only for the lease's TTL; this raises the tag
+            // sets' TTL to the entry's. If that failed, the entry could outlive its index and
+            // escape a later tag invalidation: undo the fill (queued if Redis is unreachable).
+            if let Err(Failure::Outage(_)) = self.unlink(key).await {
+                self.enqueue(Op::Delete(key.to_string()));
+            }
+            return Err(failure);
         }
         Ok(Some(token))
     }

@@ -141,7 +141,7 @@ impl RedisTier {
             backplane_connected: inner
                 .backplane_up
                 .load(std::sync::atomic::Ordering::Relaxed),
-            queued_operations: inner.recovery.len(),
+            queued_operations: inner.recovery.pending(),
         }
     }
 

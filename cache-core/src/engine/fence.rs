@@ -20,6 +20,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{Mutex, MutexGuard};
 
+use crate::tier::local::LocalEntry;
+
 /// Tombstones a shard keeps before it forgets them all and raises its floor.
 const MAX_PER_SHARD: usize = 1024;
 /// Tag tombstones kept before they are forgotten the same way.
@@ -60,6 +62,9 @@ pub(crate) struct Fences {
     tags: Mutex<TagStones>,
     /// The newest clear.
     cleared: AtomicU64,
+    /// The newest tag invalidation or clear: a local entry admitted before it is checked
+    /// against the tombstones on its next hit (see [`entry_valid`](Fences::entry_valid)).
+    bulk: AtomicU64,
     hasher: foldhash::fast::FixedState,
 }
 
@@ -70,6 +75,7 @@ impl Default for Fences {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             tags: Mutex::default(),
             cleared: AtomicU64::new(0),
+            bulk: AtomicU64::new(0),
             hasher: foldhash::fast::FixedState::with_seed(0xfe4ce),
         }
     }
@@ -157,24 +163,68 @@ impl Fences {
             }
             Scope::Tag(tag) => {
                 let _all = self.lock_all();
-                let stone = self.tick();
+                // Ticked under the tag lock, so `entry_valid` never reads a clock value whose
+                // bulk tombstone is not recorded yet.
                 let mut stones = self.tags.lock();
+                let stone = self.tick();
                 if stones.tags.len() >= MAX_TAGS && !stones.tags.contains_key(tag) {
                     stones.tags.clear();
                     stones.floor = stone;
                 }
                 stones.tags.insert(tag.into(), stone);
                 stones.any = stone;
+                self.bulk.store(stone, Ordering::Release);
                 drop(stones);
                 remove();
             }
             Scope::All => {
                 let _all = self.lock_all();
+                let _stones = self.tags.lock();
                 let stone = self.tick();
                 self.cleared.store(stone, Ordering::Release);
+                self.bulk.store(stone, Ordering::Release);
                 remove();
             }
         }
+    }
+
+    /// The clock now: what a local entry admitted now records (see [`entry_valid`]).
+    ///
+    /// [`entry_valid`]: Fences::entry_valid
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.load(Ordering::Acquire)
+    }
+
+    /// Whether a local entry may be served. Tag invalidations and clears reach moka lazily
+    /// (`invalidate_entries_if` hides entries only while its predicate is registered, and moka
+    /// retires the predicate once its scan has passed the entries it knows of, which may miss
+    /// one whose insertion it has not processed yet), so correctness does not rest on them: an
+    /// entry admitted before the newest bulk invalidation is checked against the tombstones
+    /// once, under the tag lock, and then remembers the clock it was found valid at. The hit
+    /// path pays two atomic loads.
+    pub(crate) fn entry_valid(&self, entry: &LocalEntry) -> bool {
+        let admitted = entry.admitted();
+        if admitted >= self.bulk.load(Ordering::Acquire) {
+            return true;
+        }
+        let stones = self.tags.lock();
+        let valid = self.cleared.load(Ordering::Acquire) <= admitted
+            && match entry.tags.as_deref() {
+                None => stones.any <= admitted,
+                Some(_) if stones.floor > admitted => false,
+                Some(tags) => tags.iter().all(|tag| {
+                    stones
+                        .tags
+                        .get(&**tag)
+                        .is_none_or(|&stone| stone <= admitted)
+                }),
+            };
+        if valid {
+            // Every bulk tombstone up to this clock value is recorded (they tick under this
+            // lock), and none covers the entry.
+            entry.set_admitted(self.now());
+        }
+        valid
     }
 
     fn tick(&self) -> u64 {
@@ -225,6 +275,40 @@ mod tests {
         fences.invalidate(Scope::All, || {});
         assert!(!fences.admit("b", Some(&[]), middle, || {}));
         assert!(fences.admit("b", None, fences.ticket(), || {}));
+    }
+
+    #[test]
+    fn local_entries_admitted_before_a_bulk_invalidation_are_checked_once() {
+        use crate::codec::EntryMeta;
+        let fences = Fences::default();
+        let meta = EntryMeta {
+            fresh_until_ms: u64::MAX,
+            stale_until_ms: u64::MAX,
+            load_micros: 0,
+        };
+        let entry = |list: Option<&[&str]>| {
+            let tags = list.map(|l| tags(l).into());
+            let entry = LocalEntry::new(Arc::new(1_u8), meta, 1, tags, None);
+            entry.set_admitted(fences.now());
+            entry
+        };
+        let (in_t, in_u, unknown) = (entry(Some(&["t"])), entry(Some(&["u"])), entry(None));
+        assert!(fences.entry_valid(&in_t), "no bulk invalidation yet");
+        fences.invalidate(Scope::Tag("t"), || {});
+        assert!(!fences.entry_valid(&in_t), "its tag was invalidated");
+        assert!(
+            !fences.entry_valid(&unknown),
+            "unknown tags: any tag covers it"
+        );
+        assert!(fences.entry_valid(&in_u));
+        assert!(in_u.admitted() >= fences.now(), "found valid: re-stamped");
+        let after = entry(Some(&["t"]));
+        assert!(
+            fences.entry_valid(&after),
+            "admitted after the invalidation"
+        );
+        fences.invalidate(Scope::All, || {});
+        assert!(!fences.entry_valid(&in_u) && !fences.entry_valid(&after));
     }
 
     #[test]

@@ -103,7 +103,11 @@ impl Cache {
         let Some(local) = self.local_for(opts) else {
             return Upper::Miss;
         };
+        let fences = &self.inner.fences;
         let upper = local.with_entry(key.as_str(), |entry| {
+            if !fences.entry_valid(entry) {
+                return Upper::Miss;
+            }
             let Some(value) = entry.value.downcast_ref::<T>() else {
                 tracing::warn!(key = %key, "local entry holds another type; two functions share a cache key");
                 return Upper::Miss;
@@ -166,8 +170,12 @@ impl Cache {
             return Some(value);
         }
         let now = clock::now_ms();
+        let fences = &self.inner.fences;
         self.local_for(opts)?
             .with_entry(key_text, |entry| {
+                if !fences.entry_valid(entry) {
+                    return None;
+                }
                 let value = entry.value.downcast_ref::<T>()?;
                 if !freshness::surely_fresh(&entry.meta, now, opts.early_refresh) {
                     return None;
@@ -184,8 +192,12 @@ impl Cache {
     pub(crate) fn peek_local<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Option<T> {
         let local = self.local_for(opts)?;
         let ticket = self.ticket();
+        let fences = &self.inner.fences;
         let (value, shared) = local
             .with_entry(key.as_str(), |entry| {
+                if !fences.entry_valid(entry) {
+                    return None;
+                }
                 let fresh =
                     freshness::classify(&entry.meta, clock::now_ms(), None) == Freshness::Fresh;
                 let value = entry.value.downcast_ref::<T>().filter(|_| fresh)?.clone();

@@ -80,7 +80,8 @@ impl Cache {
             return true;
         };
         let tags = opts.tags.as_deref();
-        self.inner.fences.admit(key.as_str(), tags, ticket, || {
+        let fences = &self.inner.fences;
+        fences.admit(key.as_str(), tags, ticket, || {
             let entry = LocalEntry::new(
                 Arc::clone(shared),
                 meta,
@@ -88,6 +89,7 @@ impl Cache {
                 opts.tags.clone(),
                 token,
             );
+            entry.set_admitted(fences.now());
             local.insert(key.clone(), entry);
         })
     }
@@ -224,6 +226,7 @@ impl Cache {
             if let Some(local) = local {
                 let entry =
                     LocalEntry::new(Arc::clone(&shared), meta, weight, opts.tags.clone(), token);
+                entry.set_admitted(self.inner.fences.now());
                 local.insert(key.clone(), entry);
             }
         });

@@ -15,7 +15,7 @@
 //! tier occupy at most `max_bytes * 9 / 8` (by the estimate above) once moka has evicted.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use moka::Expiry;
@@ -44,6 +44,9 @@ pub(crate) struct LocalEntry {
     pub(crate) token: Option<Token>,
     /// Set once moka has removed or replaced the entry; per-thread fronts check it.
     retired: AtomicBool,
+    /// The fence clock when this entry was admitted (or last found valid): the engine
+    /// re-checks it after a tag invalidation or clear (see `Fences::entry_valid`).
+    admitted: AtomicU64,
 }
 
 impl LocalEntry {
@@ -61,6 +64,7 @@ impl LocalEntry {
             tags,
             token,
             retired: AtomicBool::new(false),
+            admitted: AtomicU64::new(0),
         }
     }
 
@@ -69,6 +73,14 @@ impl LocalEntry {
         self.weight
             .saturating_add(u32::try_from(key_len).unwrap_or(u32::MAX))
             .saturating_add(ENTRY_OVERHEAD)
+    }
+
+    pub(crate) fn admitted(&self) -> u64 {
+        self.admitted.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_admitted(&self, clock: u64) {
+        self.admitted.store(clock, Ordering::Release);
     }
 
     pub(crate) fn is_retired(&self) -> bool {

@@ -46,17 +46,19 @@ impl Inner {
         }
         let (ops, overflowed) = self.recovery.take();
         let applied = self.apply_all(ops, overflowed).await;
-        self.recovery.replayed();
-        let Some(announce) = applied else {
-            return false;
-        };
-        for wire in announce {
-            if let Err(Failure::Outage(_)) = self.send(&wire.clone().into()).await {
-                self.recovery.put_back(Op::Publish(wire));
+        let done = applied.is_some();
+        if let Some(announce) = applied {
+            for wire in announce {
+                if let Err(Failure::Outage(_)) = self.send(&wire.clone().into()).await {
+                    self.recovery.put_back(Op::Publish(wire));
+                }
             }
+            tracing::info!("Redis recovery queue replayed");
         }
-        tracing::info!("Redis recovery queue replayed");
-        self.recovery.len() == 0
+        // Only now: until the changes are applied *and announced*, they still cover their
+        // keys and count as pending.
+        self.recovery.replayed();
+        done && self.recovery.len() == 0
     }
 
     /// Applies `ops` in order; on an outage puts the rest back and returns `None`, else what

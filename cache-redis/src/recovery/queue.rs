@@ -58,6 +58,8 @@ pub(crate) struct Queue {
     /// Set while taken operations are being replayed: until they are applied, they still
     /// cover their keys (see [`covers`](Queue::covers)).
     replaying: AtomicBool,
+    /// How many operations the replay in progress took.
+    in_replay: AtomicUsize,
     pub(super) wake: Notify,
 }
 
@@ -68,12 +70,18 @@ impl Queue {
             len: AtomicUsize::new(0),
             capacity,
             replaying: AtomicBool::new(false),
+            in_replay: AtomicUsize::new(0),
             wake: Notify::new(),
         }
     }
 
     pub(crate) fn len(&self) -> usize {
         self.len.load(Relaxed)
+    }
+
+    /// Operations not applied and announced yet: queued, plus those a replay in progress took.
+    pub(crate) fn pending(&self) -> usize {
+        self.len() + self.in_replay.load(Acquire)
     }
 
     /// Wakes the recovery task (Redis answered, or something was queued).
@@ -141,6 +149,7 @@ impl Queue {
 
     /// The operations taken by [`take`](Queue::take) are applied (or put back).
     pub(super) fn replayed(&self) {
+        self.in_replay.store(0, Release);
         self.replaying.store(false, Release);
     }
 
@@ -149,6 +158,7 @@ impl Queue {
     pub(super) fn take(&self) -> (Vec<Op>, bool) {
         let mut state = self.state.lock();
         self.replaying.store(true, Release);
+        self.in_replay.store(state.ops.len(), Release);
         let mut ops: Vec<(u64, Op)> = state.ops.drain().map(|(_, v)| v).collect();
         let overflowed = std::mem::take(&mut state.overflowed);
         self.len.store(0, Relaxed);

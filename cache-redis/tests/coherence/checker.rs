@@ -18,10 +18,9 @@ use std::time::{Duration, Instant};
 
 use crate::history::{History, Read, Write, WriteKind};
 
-/// Added to a marker's (and a `Clear`'s) delivery when the write's tier queued operations for
-/// replay: the write's own delete and event may then reach Redis only when the recovery task
-/// replays them, after the marker went out or the subscription came back. It covers the
-/// breaker cool-down, the recovery interval and one replay.
+/// Added to a marker's delivery when the write's tier queued operations for replay: the
+/// writer publishes the marker once its queue drained, and the slack covers a replay by
+/// another writer's queue racing with it.
 pub const REPLAY_SLACK: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone)]
@@ -49,11 +48,14 @@ pub fn effective(h: &History, write: &Write, node: usize, slack: Duration) -> Op
         .markers
         .get(&(write.id, node))
         .map(|&t| t + slack + replay);
+    // A `Clear` drops what a node may have missed, so a later read goes to Redis — which holds
+    // the write's effect only if the write reached Redis before it returned. A queued write
+    // reaches Redis at its replay, after which its marker is published: only the marker counts.
     let clear = h.clears[node]
         .iter()
-        .filter(|&&t| t > write.end)
+        .filter(|&&t| t > write.end && !write.queued)
         .min()
-        .map(|&t| t + replay);
+        .copied();
     match (marker, clear) {
         (Some(m), Some(c)) => Some(m.min(c)),
         (m, c) => m.or(c),

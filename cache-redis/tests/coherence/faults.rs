@@ -64,7 +64,16 @@ impl Failover {
         let path = dir.to_string_lossy().into_owned();
         // Full syncs go over the socket both ways, and anything written lands in `dir`.
         let start = move || {
-            let args = ["--dir", &path, "--repl-diskless-sync", "yes"];
+            // No delay before a full sync: a replica behind an empty, restarted primary must
+            // not keep its pre-restart data for seconds.
+            let args = [
+                "--dir",
+                &path,
+                "--repl-diskless-sync",
+                "yes",
+                "--repl-diskless-sync-delay",
+                "0",
+            ];
             let args = [&args[..], &["--repl-diskless-load", "swapdb"]].concat();
             RedisServer::start_with(&args)
         };
@@ -89,16 +98,28 @@ impl Failover {
     /// the replica caught up, so no acknowledged write is lost — any stale value afterwards is
     /// the cache's doing, not asynchronous replication's. Then the replica is promoted, the
     /// endpoint switched (closing every client connection) and the old primary follows it.
-    async fn promote(&mut self) {
+    ///
+    /// A replica that has not caught up within 2 s (still resyncing after the primary was
+    /// restarted) is not promoted: that would be a failover that loses acknowledged writes,
+    /// which no cache can hide (documented as a limit). Returns whether it promoted.
+    async fn promote(&mut self) -> bool {
         let (old, new) = (self.primary(), self.servers[1 - self.primary].clone());
-        blocking(move || {
+        let ready = blocking(move || {
             let _ = old.query(&["CLIENT", "PAUSE", "3000", "WRITE"]);
             let until = Instant::now() + Duration::from_secs(2);
-            while !caught_up(&old, &new) && Instant::now() < until {
+            while !caught_up(&old, &new) {
+                if Instant::now() >= until {
+                    let _ = old.query(&["CLIENT", "UNPAUSE"]);
+                    return false;
+                }
                 std::thread::sleep(Duration::from_millis(10));
             }
+            true
         })
         .await;
+        if !ready {
+            return false;
+        }
         let new = self.servers[1 - self.primary].clone();
         let _ = new.query(&["REPLICAOF", "NO", "ONE"]);
         self.proxy.switch(new.port());
@@ -106,6 +127,7 @@ impl Failover {
         let _ = old.query(&["REPLICAOF", "127.0.0.1", &new.port().to_string()]);
         let _ = old.query(&["CLIENT", "UNPAUSE"]);
         self.primary = 1 - self.primary;
+        true
     }
 }
 
@@ -151,8 +173,11 @@ impl Faults for Failover {
                 "client-kill-pubsub"
             }
             _ => {
-                self.promote().await;
-                "replica-promoted"
+                if self.promote().await {
+                    "replica-promoted"
+                } else {
+                    "promotion-skipped-replica-behind"
+                }
             }
         }
     }

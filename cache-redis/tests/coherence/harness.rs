@@ -109,6 +109,24 @@ pub async fn run(
     let sweep = sweep(nodes, &db).await;
     let history = std::mem::replace(&mut *recorder.0.lock(), History::new(nodes.len()));
     let violations = checker::check(&history, plan.slack);
+    // What each node's cache and tier counted: where stale reads came from, when there are any.
+    for (index, node) in nodes.iter().enumerate() {
+        let (c, t) = (node.cache.stats(), node.tier.stats());
+        eprintln!(
+            "node {index}: fenced_fills {} errors {} corrupt {} | queued {} replayed {} \
+             error_replies {} unavailable {} timeouts {} subscriptions {} untrusted_clears {}",
+            c.fenced_fills,
+            c.errors,
+            c.corrupt_entries,
+            t.queued,
+            t.replayed,
+            t.error_replies,
+            t.unavailable_replies,
+            t.timeouts,
+            t.subscriptions,
+            t.untrusted_clears
+        );
+    }
     Outcome {
         history,
         violations,
