@@ -10,8 +10,10 @@
 //!
 //! Tombstones are kept per key in 64 shards, at most [`MAX_PER_SHARD`] each; a full shard
 //! forgets its tombstones and raises its floor instead, so a store whose ticket is below the
-//! floor is dropped (conservative: a lost store, never a stale one). Hits never look here: the
-//! local tier only ever holds admitted values.
+//! floor is dropped (conservative: a lost store, never a stale one). A key invalidation removes
+//! the local entry synchronously; a tag invalidation or clear reaches moka lazily, so a hit on
+//! an entry admitted before the newest one re-checks it here once ([`Fences::entry_valid`]);
+//! every other hit costs two atomic loads.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
