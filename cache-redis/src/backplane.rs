@@ -154,14 +154,10 @@ impl Inner {
         }
     }
 
-    pub(crate) fn watch_flags(&self, watcher: crate::flags::FlagWatcher) {
-        self.flag_watchers.write().push(watcher);
-    }
-
     /// Tells attached flag sources to re-read their hash.
     pub(crate) fn nudge_flags(&self) {
-        for watcher in self.flag_watchers.read().iter() {
-            watcher();
+        for attached in self.attached_flags.read().iter() {
+            attached.nudge();
         }
     }
 

@@ -81,10 +81,7 @@ pub fn parse(mut bytes: Vec<u8>) -> Stored {
 /// The envelope of a value read from Redis (what [`cache_core::Codec`] decodes), or `None`
 /// for a lease.
 pub fn envelope(bytes: Vec<u8>) -> Option<Vec<u8>> {
-    match parse(bytes) {
-        Stored::Entry(envelope, _) => Some(envelope),
-        Stored::Leased(_) | Stored::Absent => None,
-    }
+    parse(bytes).into_entry()
 }
 
 /// Sets the tag sets `KEYS[first..]` to contain `KEYS[1]` and live at least `ttl` ms.

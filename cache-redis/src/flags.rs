@@ -20,8 +20,20 @@ use crate::tier::{Inner, RedisTier};
 /// How often an attached source re-reads the hash even without a change frame.
 pub const RESYNC_EVERY: Duration = Duration::from_secs(10);
 
-/// Called when the flag hash may have changed.
-pub(crate) type FlagWatcher = Arc<dyn Fn() + Send + Sync>;
+/// A flag table attached to a hash on this node: re-read at once when this node changes the
+/// hash, and nudged (re-read by its task) when another node announces a change.
+pub(crate) struct Attached {
+    hash: Arc<str>,
+    flags: Flags,
+    nudge: tokio::sync::mpsc::Sender<()>,
+}
+
+impl Attached {
+    /// Asks its task to re-read the hash; a full channel already means "re-read soon".
+    pub(crate) fn nudge(&self) {
+        let _ = self.nudge.try_send(());
+    }
+}
 
 /// The frame announcing a change of the flag hash `hash`.
 pub(crate) fn change_frame(origin: &str, hash: &str) -> String {
@@ -113,12 +125,12 @@ impl RedisFlagSource {
     /// own frame comes back through the backplane).
     async fn apply_here(&self) {
         let inner = self.tier.inner();
-        let attached: Vec<cache_core::Flags> = inner
+        let attached: Vec<Flags> = inner
             .attached_flags
             .read()
             .iter()
-            .filter(|(hash, _)| *hash == self.hash)
-            .map(|(_, flags)| flags.clone())
+            .filter(|attached| attached.hash == self.hash)
+            .map(|attached| attached.flags.clone())
             .collect();
         let weak = Arc::downgrade(&inner);
         for flags in attached {
@@ -169,17 +181,14 @@ impl FlagSource for RedisFlagSource {
         let inner = self.tier.inner();
         let entries = snapshot(&inner, &self.hash).await?;
         flags.replace_live(entries);
-        inner
-            .attached_flags
-            .write()
-            .push((Arc::clone(&self.hash), flags.clone()));
+        let (nudge, mut nudged) = tokio::sync::mpsc::channel::<()>(1);
+        inner.attached_flags.write().push(Attached {
+            hash: Arc::clone(&self.hash),
+            flags: flags.clone(),
+            nudge,
+        });
         let weak = Arc::downgrade(&inner);
         let (hash, watched) = (Arc::clone(&self.hash), flags.clone());
-        let (nudge, mut nudged) = tokio::sync::mpsc::channel::<()>(1);
-        inner.watch_flags(Arc::new(move || {
-            // A full channel already means "re-read soon".
-            let _ = nudge.try_send(());
-        }));
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(RESYNC_EVERY);
             ticker.tick().await;

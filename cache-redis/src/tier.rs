@@ -47,12 +47,9 @@ pub(crate) struct Inner {
     pub(crate) node_num: u64,
     pub(crate) next_token: AtomicU64,
     pub(crate) listeners: RwLock<Vec<RemoteListener>>,
-    /// Attached flag sources, nudged when the flag hash may have changed.
-    pub(crate) flag_watchers: RwLock<Vec<crate::flags::FlagWatcher>>,
-    /// Flag tables attached to a hash, re-read at once when this node changes that hash.
-    pub(crate) attached_flags: RwLock<Vec<(Arc<str>, cache_core::Flags)>>,
-    backplane_up: std::sync::atomic::AtomicBool,
-    /// Since when the subscription is down (`None` while it is up); see
+    /// Flag tables attached to a hash on this node (see [`flags`](crate::flags)).
+    pub(crate) attached_flags: RwLock<Vec<crate::flags::Attached>>,
+    /// Since when the backplane subscription is down (`None` while it is up); see
     /// [`backplane::watchdog`](crate::backplane).
     pub(crate) backplane_down_since: parking_lot::Mutex<Option<Instant>>,
     doctor: Option<String>,
@@ -115,9 +112,7 @@ impl RedisTier {
             node_num,
             next_token: AtomicU64::new(1),
             listeners: RwLock::new(Vec::new()),
-            flag_watchers: RwLock::new(Vec::new()),
             attached_flags: RwLock::new(Vec::new()),
-            backplane_up: Default::default(),
             backplane_down_since: parking_lot::Mutex::new(Some(Instant::now())),
             doctor,
             conn,
@@ -138,9 +133,7 @@ impl RedisTier {
         Health {
             state: inner.breaker.state(),
             maxmemory_policy_warning: inner.doctor.clone(),
-            backplane_connected: inner
-                .backplane_up
-                .load(std::sync::atomic::Ordering::Relaxed),
+            backplane_connected: inner.backplane_down_since.lock().is_none(),
             queued_operations: inner.recovery.pending(),
         }
     }
@@ -178,16 +171,12 @@ impl fmt::Debug for RedisTier {
 
 impl Inner {
     pub(crate) fn set_backplane(&self, up: bool) {
-        {
-            let mut since = self.backplane_down_since.lock();
-            match (up, *since) {
-                (true, _) => *since = None,
-                (false, None) => *since = Some(Instant::now()),
-                (false, Some(_)) => {}
-            }
+        let mut since = self.backplane_down_since.lock();
+        match (up, *since) {
+            (true, _) => *since = None,
+            (false, None) => *since = Some(Instant::now()),
+            (false, Some(_)) => {}
         }
-        self.backplane_up
-            .store(up, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Writes an entry (no queueing) as the write `token`: skips and unlinks values over the
@@ -254,23 +243,12 @@ impl Inner {
 #[async_trait::async_trait]
 impl RemoteTier for RedisTier {
     async fn get(&self, key: &str) -> cache_core::Result<Option<Vec<u8>>> {
-        let mut cmd = redis::cmd("GET");
-        cmd.arg(key);
-        let found: Option<Vec<u8>> = self.inner.call(self.inner.conn.query(&cmd)).await?;
-        Ok(found
-            .filter(|_| !self.inner.recovery.covers(key))
-            .and_then(fenced::envelope))
+        Ok(self.read(key).await?.into_entry())
     }
 
     async fn get_many(&self, keys: &[String]) -> cache_core::Result<Vec<Option<Vec<u8>>>> {
         let found = self.read_many(keys).await?;
-        Ok(found
-            .into_iter()
-            .map(|stored| match stored {
-                Stored::Entry(bytes, _) => Some(bytes),
-                Stored::Leased(_) | Stored::Absent => None,
-            })
-            .collect())
+        Ok(found.into_iter().map(Stored::into_entry).collect())
     }
 
     async fn read(&self, key: &str) -> cache_core::Result<Stored> {

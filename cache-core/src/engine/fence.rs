@@ -34,6 +34,14 @@ const SHARDS: usize = 64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Ticket(u64);
 
+impl Ticket {
+    /// The ticket of a read that found `entry` in the local tier: its admission clock, which
+    /// is no later than the read (an invalidation after it has a newer tombstone).
+    pub(crate) fn admitted(entry: &LocalEntry) -> Ticket {
+        Ticket(entry.admitted())
+    }
+}
+
 #[derive(Default)]
 struct Shard {
     keys: HashMap<Box<str>, u64>,

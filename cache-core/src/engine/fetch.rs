@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::Cache;
 use super::freshness::Freshness;
 use super::io::{Found, RemoteRead, Upper};
-use super::lease::{LeaseGuard, LeaseState, Waited as LeaseWait};
+use super::lease::{LeaseGuard, LeaseState, LeaseWait};
 use super::run::Run;
 use super::single_flight::{LeaderKind, RefreshGuard, Role, Waited};
 use super::store::{FillPlan, Kept, RemoteFill};
@@ -303,7 +303,7 @@ impl Cache {
             clock::now_ms().saturating_add(clock::millis(opts.fail_safe_throttle));
         meta.stale_until_ms = meta.stale_until_ms.max(meta.fresh_until_ms);
         // Fenced by the ticket of the read that found it: an invalidation since then wins.
-        let size = (meta, found.encoded_len);
+        let size = (meta, found.weight);
         self.put_local(key, opts, &found.shared, size, found.token, found.ticket);
     }
 

@@ -108,8 +108,6 @@ impl Cache {
             self.tier_error(&error, "invalidate_tag");
         }
         self.drop_here(Scope::Tag(tag));
-        if self.inner.remote.is_some() {
-            self.announce(RemoteEvent::InvalidateTag(remote_tag)).await;
-        }
+        self.announce(RemoteEvent::InvalidateTag(remote_tag)).await;
     }
 }

@@ -22,7 +22,7 @@ pub(crate) struct Found<T> {
     pub(crate) shared: SharedValue,
     pub(crate) meta: EntryMeta,
     /// Length of its envelope before compression (its weight in the local tier).
-    pub(crate) encoded_len: usize,
+    pub(crate) weight: usize,
     /// The remote write it came from, when known (fences its refresh).
     pub(crate) token: Option<Token>,
     /// Taken before it was read: storing it again (fail-safe) is fenced by this.
@@ -85,7 +85,6 @@ impl Cache {
     pub(crate) fn read_upper<T: Cacheable>(&self, key: &CacheKey, opts: &Options) -> Upper<T> {
         let (stats, metrics) = (&self.inner.stats, &self.inner.metrics);
         let name = key.cache_name();
-        let ticket = self.ticket();
         // Looked up once: outside a scope (the common case for background work) the request
         // tier costs one thread-local probe and nothing else.
         let mut in_request_scope = false;
@@ -103,6 +102,9 @@ impl Cache {
         let Some(local) = self.local_for(opts) else {
             return Upper::Miss;
         };
+        // Only a value copied into the request tier needs the ticket of this read; a stale
+        // entry's own admission clock serves as its ticket (it predates this read).
+        let scope_ticket = in_request_scope.then(|| self.ticket());
         let fences = &self.inner.fences;
         let upper = local.with_entry(key.as_str(), |entry| {
             if !fences.entry_valid(entry) {
@@ -116,7 +118,7 @@ impl Cache {
                 Freshness::Fresh => {
                     stats.hit(TierName::Local);
                     metrics.request(name, Some(TierName::Local), Lookup::Hit);
-                    if in_request_scope {
+                    if let Some(ticket) = scope_ticket {
                         request::insert(self.inner.id, key, Arc::clone(&entry.value), ticket);
                     }
                     Upper::Hit(value.clone())
@@ -127,9 +129,9 @@ impl Cache {
                         value: value.clone(),
                         shared: Arc::clone(&entry.value),
                         meta: entry.meta,
-                        encoded_len: entry.weight as usize,
+                        weight: entry.weight as usize,
                         token: entry.token,
-                        ticket,
+                        ticket: Ticket::admitted(entry),
                     },
                     state,
                 ),
@@ -281,7 +283,7 @@ impl Cache {
         ticket: Ticket,
     ) -> RemoteRead<T> {
         match self.inner.codec.decode_weighed::<T>(bytes) {
-            Ok((meta, value, encoded_len)) => {
+            Ok((meta, value, weight)) => {
                 let state = freshness::classify(&meta, clock::now_ms(), None);
                 if state == Freshness::Expired {
                     return RemoteRead::Absent;
@@ -290,7 +292,7 @@ impl Cache {
                     shared: Arc::new(value.clone()),
                     value,
                     meta,
-                    encoded_len,
+                    weight,
                     token,
                     ticket,
                 };

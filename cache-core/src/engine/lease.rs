@@ -27,7 +27,7 @@ pub(crate) enum LeaseState {
 }
 
 /// What waiting for another process's load gave.
-pub(crate) enum Waited<T> {
+pub(crate) enum LeaseWait<T> {
     Value(T),
     Lease(LeaseState),
 }
@@ -70,7 +70,7 @@ impl Cache {
         &self,
         key: &CacheKey,
         opts: &Options,
-    ) -> Waited<T> {
+    ) -> LeaseWait<T> {
         Stats::bump(&self.inner.stats.lease_waits);
         let deadline = Instant::now() + opts.lease_ttl;
         let mut pause = Duration::from_millis(5);
@@ -80,20 +80,22 @@ impl Cache {
             match self.read_remote::<T>(key, opts, self.ticket()).await {
                 RemoteRead::Found(found, _) => {
                     self.inner.stats.hit(TierName::Remote);
-                    return Waited::Value(found.value);
+                    return LeaseWait::Value(found.value);
                 }
                 RemoteRead::Leased(token) if self.is_own(token) => {
-                    return Waited::Lease(self.take_lease(key, opts, Some(token)).await);
+                    return LeaseWait::Lease(self.take_lease(key, opts, Some(token)).await);
                 }
                 RemoteRead::Leased(_) => {}
                 RemoteRead::Absent => match self.take_lease(key, opts, None).await {
                     LeaseState::Elsewhere => {}
-                    state => return Waited::Lease(state),
+                    state => return LeaseWait::Lease(state),
                 },
-                RemoteRead::Failed | RemoteRead::Off => return Waited::Lease(LeaseState::Failed),
+                RemoteRead::Failed | RemoteRead::Off => {
+                    return LeaseWait::Lease(LeaseState::Failed);
+                }
             }
         }
-        Waited::Lease(self.take_lease(key, opts, None).await)
+        LeaseWait::Lease(self.take_lease(key, opts, None).await)
     }
 
     pub(crate) async fn release_lease(&self, key: &CacheKey, token: Token) {

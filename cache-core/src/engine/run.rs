@@ -2,7 +2,7 @@
 //! `'static + Send`, so it can outlive a caller that stopped waiting at `soft_timeout`).
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tracing::Instrument;
 
@@ -32,16 +32,27 @@ pub(crate) struct Inline<F>(pub(crate) F);
 /// caller stops waiting.
 pub(crate) struct Spawned<F>(pub(crate) F);
 
-/// Runs a loader inside a debug-level `cache.load` span and measures it.
-async fn timed<T, E>(
-    name: &str,
-    fut: impl Future<Output = Result<T, E>>,
-) -> (Result<T, E>, Duration) {
+/// Counts a load, runs it inside a debug-level `cache.load` span, measures it, and stores its
+/// value per `plan`: what both kinds of loader do, on the caller's task or their own.
+async fn load_then_store<T: Cacheable, E>(
+    cache: &Cache,
+    key: &CacheKey,
+    opts: &Options,
+    load: impl Future<Output = Result<T, E>>,
+    plan: FillPlan,
+) -> (Result<T, E>, Kept) {
+    cache.inner.stats_load();
     let started = Instant::now();
-    let result = fut
-        .instrument(tracing::debug_span!("cache.load", cache.name = name))
+    let result = load
+        .instrument(tracing::debug_span!(
+            "cache.load",
+            cache.name = key.cache_name()
+        ))
         .await;
-    (result, started.elapsed())
+    let kept = cache
+        .store_load(key, opts, &result, started.elapsed(), plan)
+        .await;
+    (result, kept)
 }
 
 impl<T, E, F, Fut> Run<T, E> for Inline<F>
@@ -61,10 +72,7 @@ where
         opts: &Options,
         plan: FillPlan,
     ) -> (Result<T, E>, Kept) {
-        cache.inner.stats_load();
-        let (result, took) = timed(key.cache_name(), (self.0)()).await;
-        let kept = cache.store_load(key, opts, &result, took, plan).await;
-        (result, kept)
+        load_then_store(cache, key, opts, (self.0)(), plan).await
     }
 }
 
@@ -87,12 +95,10 @@ where
         plan: FillPlan,
     ) -> (Result<T, E>, Kept) {
         let (cache, key, opts) = (cache.clone(), key.clone(), opts.clone());
-        let task = tokio::spawn(async move {
-            cache.inner.stats_load();
-            let (result, took) = timed(key.cache_name(), (self.0)()).await;
-            let kept = cache.store_load(&key, &opts, &result, took, plan).await;
-            (result, kept)
-        });
+        let task =
+            tokio::spawn(
+                async move { load_then_store(&cache, &key, &opts, (self.0)(), plan).await },
+            );
         match task.await {
             Ok(result) => result,
             Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),

@@ -72,7 +72,7 @@ impl Cache {
         key: &CacheKey,
         opts: &Options,
         shared: &SharedValue,
-        (meta, encoded_len): (EntryMeta, usize),
+        size: (EntryMeta, usize),
         token: Option<Token>,
         ticket: Ticket,
     ) -> bool {
@@ -80,23 +80,27 @@ impl Cache {
             return true;
         };
         let tags = opts.tags.as_deref();
-        let fences = &self.inner.fences;
-        fences.admit(key.as_str(), tags, ticket, || {
-            let entry = LocalEntry::new(
-                Arc::clone(shared),
-                meta,
-                encoded_len,
-                opts.tags.clone(),
-                token,
-            );
-            entry.set_admitted(fences.now());
-            local.insert(key.clone(), entry);
+        self.inner.fences.admit(key.as_str(), tags, ticket, || {
+            local.insert(key.clone(), self.local_entry(shared, size, opts, token));
         })
+    }
+
+    /// A local entry stamped with the fence clock; call it under the fence lock that admits it.
+    fn local_entry(
+        &self,
+        shared: &SharedValue,
+        (meta, weight): (EntryMeta, usize),
+        opts: &Options,
+        token: Option<Token>,
+    ) -> LocalEntry {
+        let entry = LocalEntry::new(Arc::clone(shared), meta, weight, opts.tags.clone(), token);
+        entry.set_admitted(self.inner.fences.now());
+        entry
     }
 
     /// Backfills a value found in the remote tier into the tiers above.
     pub(crate) fn keep_found<T>(&self, key: &CacheKey, opts: &Options, found: &Found<T>) {
-        let size = (found.meta, found.encoded_len);
+        let size = (found.meta, found.weight);
         if self.put_local(key, opts, &found.shared, size, found.token, found.ticket) {
             self.backfill_request(key, opts, &found.shared, found.ticket);
         }
@@ -224,9 +228,7 @@ impl Cache {
         let local = self.local_for(opts);
         self.inner.fences.invalidate(Scope::Key(key.as_str()), || {
             if let Some(local) = local {
-                let entry =
-                    LocalEntry::new(Arc::clone(&shared), meta, weight, opts.tags.clone(), token);
-                entry.set_admitted(self.inner.fences.now());
+                let entry = self.local_entry(&shared, (meta, weight), opts, token);
                 local.insert(key.clone(), entry);
             }
         });

@@ -123,10 +123,7 @@ impl MemoryRemote {
 
     /// The raw bytes under `key`, if an entry is present and not expired.
     pub fn raw(&self, key: &str) -> Option<Vec<u8>> {
-        match self.shared.store.lock().live(key) {
-            Some(Held::Entry(bytes, _)) => Some(bytes.clone()),
-            _ => None,
-        }
+        self.shared.store.lock().stored(key).into_entry()
     }
 
     /// Stores an entry as a new write and indexes it under `tags`; returns its token.
@@ -197,13 +194,6 @@ impl MemoryRemote {
             Ok(())
         }
     }
-
-    fn read(store: &Store, key: &str) -> Option<Vec<u8>> {
-        match store.live(key) {
-            Some(Held::Entry(bytes, _)) => Some(bytes.clone()),
-            _ => None,
-        }
-    }
 }
 
 #[async_trait::async_trait]
@@ -211,14 +201,14 @@ impl RemoteTier for MemoryRemote {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         self.check()?;
         self.shared.gets.fetch_add(1, Relaxed);
-        Ok(MemoryRemote::read(&self.shared.store.lock(), key))
+        Ok(self.shared.store.lock().stored(key).into_entry())
     }
 
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
         self.check()?;
         self.shared.gets.fetch_add(keys.len() as u64, Relaxed);
         let store = self.shared.store.lock();
-        Ok(keys.iter().map(|k| MemoryRemote::read(&store, k)).collect())
+        Ok(keys.iter().map(|k| store.stored(k).into_entry()).collect())
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration, tags: &[Arc<str>]) -> Result<()> {

@@ -69,6 +69,23 @@ pub enum Stored {
     Entry(Vec<u8>, Option<Token>),
 }
 
+impl Stored {
+    /// The entry's envelope bytes, if this is an entry.
+    pub fn into_entry(self) -> Option<Vec<u8>> {
+        match self {
+            Stored::Entry(bytes, _) => Some(bytes),
+            Stored::Leased(_) | Stored::Absent => None,
+        }
+    }
+}
+
+/// Bytes read from a tier without tokens: an entry, or nothing.
+impl From<Option<Vec<u8>>> for Stored {
+    fn from(found: Option<Vec<u8>>) -> Stored {
+        found.map_or(Stored::Absent, |bytes| Stored::Entry(bytes, None))
+    }
+}
+
 /// What must still be in place under a key for a [`fill`](RemoteTier::fill) to land.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fence {
@@ -128,10 +145,7 @@ pub trait RemoteTier: Send + Sync + 'static {
     /// Reads one entry with its write token, telling a lease apart from an absent key.
     /// Defaults to [`get`](RemoteTier::get) (no tokens).
     async fn read(&self, key: &str) -> Result<Stored> {
-        Ok(match self.get(key).await? {
-            Some(bytes) => Stored::Entry(bytes, None),
-            None => Stored::Absent,
-        })
+        Ok(self.get(key).await?.into())
     }
 
     /// [`read`](RemoteTier::read) for many keys, in as few round trips as the tier allows.
@@ -140,10 +154,7 @@ pub trait RemoteTier: Send + Sync + 'static {
             .get_many(keys)
             .await?
             .into_iter()
-            .map(|found| match found {
-                Some(bytes) => Stored::Entry(bytes, None),
-                None => Stored::Absent,
-            })
+            .map(Stored::from)
             .collect())
     }
 

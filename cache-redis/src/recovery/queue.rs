@@ -1,9 +1,7 @@
 //! The bounded, de-duplicating queue of changes waiting for Redis to come back.
 
 use std::collections::HashMap;
-use std::sync::atomic::{
-    AtomicBool, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
-};
+use std::sync::atomic::{AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 
 use parking_lot::Mutex;
 use tokio::sync::Notify;
@@ -55,10 +53,8 @@ pub(crate) struct Queue {
     state: Mutex<State>,
     len: AtomicUsize,
     capacity: usize,
-    /// Set while taken operations are being replayed: until they are applied, they still
-    /// cover their keys (see [`covers`](Queue::covers)).
-    replaying: AtomicBool,
-    /// How many operations the replay in progress took.
+    /// How many operations the replay in progress took: until they are applied and
+    /// announced they still count as pending and cover their keys (see [`covers`](Queue::covers)).
     in_replay: AtomicUsize,
     pub(super) wake: Notify,
 }
@@ -69,7 +65,6 @@ impl Queue {
             state: Mutex::default(),
             len: AtomicUsize::new(0),
             capacity,
-            replaying: AtomicBool::new(false),
             in_replay: AtomicUsize::new(0),
             wake: Notify::new(),
         }
@@ -115,7 +110,7 @@ impl Queue {
     /// clear (the entry's tags are unknown here). Until it is replayed, what Redis holds under
     /// `key` may be what this node already invalidated, so reads must not trust it.
     pub(crate) fn covers(&self, key: &str) -> bool {
-        if self.replaying.load(Acquire) {
+        if self.in_replay.load(Acquire) > 0 {
             return true;
         }
         if self.len() == 0 {
@@ -150,14 +145,12 @@ impl Queue {
     /// The operations taken by [`take`](Queue::take) are applied (or put back).
     pub(super) fn replayed(&self) {
         self.in_replay.store(0, Release);
-        self.replaying.store(false, Release);
     }
 
     /// Everything queued, oldest first, and whether anything was dropped. Until
     /// [`replayed`](Queue::replayed), every key counts as covered.
     pub(super) fn take(&self) -> (Vec<Op>, bool) {
         let mut state = self.state.lock();
-        self.replaying.store(true, Release);
         self.in_replay.store(state.ops.len(), Release);
         let mut ops: Vec<(u64, Op)> = state.ops.drain().map(|(_, v)| v).collect();
         let overflowed = std::mem::take(&mut state.overflowed);
