@@ -1,5 +1,11 @@
 //! The crate's one error type. Messages never contain a password: URLs are shown redacted and
 //! messages that come from the server or the client library are scrubbed of known secrets.
+//!
+//! That is why several variants carry a `String` rather than their source error: a
+//! `redis::RedisError` (and the `Display` of anything holding it) may quote the connection URL
+//! or a reply that echoes a credential, and a source chain is printed as it is by whoever
+//! reports it. Those variants keep the scrubbed text; errors that cannot hold a secret
+//! (a URL parse error, a flag spec error) are kept as `#[source]`.
 
 use std::time::Duration;
 
@@ -19,27 +25,39 @@ pub enum Error {
         url: String,
         /// Why it was rejected.
         reason: String,
+        /// The parser's error when the URL did not parse at all (its messages never quote
+        /// the input, so no password).
+        #[source]
+        source: Option<url::ParseError>,
     },
     /// A configuration value is unusable (no URL, zero timeout, `rediss://` without TLS, …).
+    /// The text is the crate's own: there is no underlying error.
     #[error("invalid Redis tier configuration: {0}")]
     Config(String),
+    /// A flag spec given to [`RedisFlagSource::publish`](crate::flags::RedisFlagSource::publish)
+    /// does not parse; nothing was written.
+    #[error("invalid flag spec")]
+    InvalidFlags(#[source] cache_core::flags::FlagParseError),
     /// The first connection failed (refused, bad credentials, TLS handshake, …).
     #[error("could not connect to {url}: {message}")]
     Connect {
         /// The URL with its credentials replaced by `***`.
         url: String,
-        /// What the client library reported, scrubbed of credentials.
+        /// What the client library reported, scrubbed of credentials (a String, not the
+        /// source error: see the module docs).
         message: String,
     },
     /// Redis did not answer in time.
     #[error("Redis did not answer within {0:?}")]
     Timeout(Duration),
-    /// A command failed (connection lost, error reply, unexpected reply).
+    /// A command failed (connection lost, error reply, unexpected reply). The client
+    /// library's message, scrubbed of credentials (see the module docs).
     #[error("Redis command failed: {0}")]
     Command(String),
     /// Redis answered that it cannot serve the command right now (`LOADING`, `BUSY`,
     /// `READONLY`, `MASTERDOWN`, `TRYAGAIN`, `CLUSTERDOWN`, `MISCONF`, `NOREPLICAS`, `OOM`).
     /// Writes and invalidations that fail this way are queued and replayed, like in an outage.
+    /// The reply as Redis worded it, scrubbed of credentials.
     #[error("Redis cannot serve the command right now: {0}")]
     Unavailable(String),
     /// The configured user may not run a command the tier needs, or its credentials were
@@ -62,60 +80,9 @@ impl From<Error> for cache_core::Error {
     }
 }
 
-/// Secrets to scrub from messages: the passwords of the configured URLs, raw and
-/// percent-encoded.
-#[derive(Clone, Default)]
-pub(crate) struct Secrets(Vec<String>);
-
-impl Secrets {
-    pub(crate) fn new(passwords: impl IntoIterator<Item = String>) -> Secrets {
-        let mut all: Vec<String> = passwords.into_iter().filter(|p| !p.is_empty()).collect();
-        all.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        all.dedup();
-        Secrets(all)
-    }
-
-    /// `message` with every secret replaced by `***`.
-    pub(crate) fn scrub(&self, message: impl Into<String>) -> String {
-        let mut message = message.into();
-        for secret in &self.0 {
-            if message.contains(secret.as_str()) {
-                message = message.replace(secret.as_str(), "***");
-            }
-        }
-        message
-    }
-
-    /// A client-library error as a scrubbed [`Error::Command`].
-    pub(crate) fn command(&self, error: &redis::RedisError) -> Error {
-        Error::Command(self.scrub(error.to_string()))
-    }
-
-    /// An error reply in Redis's words (`NOPERM this user …`), scrubbed.
-    pub(crate) fn reply(&self, error: &redis::RedisError) -> String {
-        self.scrub(crate::reply::describe(error))
-    }
-}
-
-impl std::fmt::Debug for Secrets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Secrets({} redacted)", self.0.len())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scrub_replaces_every_secret() {
-        let secrets = Secrets::new(["pa%40ss".to_string(), "pa@ss".to_string()]);
-        assert_eq!(
-            secrets.scrub("auth pa@ss then pa%40ss"),
-            "auth *** then ***"
-        );
-        assert!(!format!("{secrets:?}").contains("pa"));
-    }
 
     #[test]
     fn timeouts_map_to_remote_timeout() {

@@ -1,7 +1,7 @@
 //! A live [`FlagSource`] backed by a Redis hash: `name → mode` entries shared by every node.
 //!
 //! [`RedisFlagSource::publish`] writes entries with `HSET` and announces the change with a
-//! backplane frame `1|F|<origin>|<hash>`; every node (the writer included) re-reads the hash on
+//! backplane frame `1|F|<origin>|<hash>` (see [`backplane`](crate::backplane)); every node (the writer included) re-reads the hash on
 //! that frame, after its backplane subscription reconnects (frames may have been missed) and
 //! every [`RESYNC_EVERY`] as a safety net. A change therefore reaches all nodes within one
 //! round trip of the publish, and within `RESYNC_EVERY` even if the frame was lost.
@@ -13,36 +13,20 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use cache_core::{FlagMode, FlagSource, Flags};
+use parking_lot::RwLock;
 
+use crate::backplane::Backplane;
+use crate::client::Client;
 use crate::error::Error;
-use crate::tier::{Inner, RedisTier};
 
 /// How often an attached source re-reads the hash even without a change frame.
 pub const RESYNC_EVERY: Duration = Duration::from_secs(10);
 
-/// A flag table attached to a hash on this node: re-read at once when this node changes the
-/// hash, and nudged (re-read by its task) when another node announces a change.
-pub(crate) struct Attached {
-    hash: Arc<str>,
-    flags: Flags,
-    nudge: tokio::sync::mpsc::Sender<()>,
-}
-
-impl Attached {
-    /// Asks its task to re-read the hash; a full channel already means "re-read soon".
-    pub(crate) fn nudge(&self) {
-        let _ = self.nudge.try_send(());
-    }
-}
-
-/// The frame announcing a change of the flag hash `hash`.
-pub(crate) fn change_frame(origin: &str, hash: &str) -> String {
-    format!("1|F|{origin}|{hash}")
-}
-
-/// Whether `frame` announces a flag change (from any node, this one included).
-pub(crate) fn is_change_frame(frame: &[u8]) -> bool {
-    frame.starts_with(b"1|F|")
+/// The flag tables attached on this node, by hash: a node that changes a hash re-reads it
+/// into them at once, before it tells the others.
+#[derive(Default)]
+pub(crate) struct FlagTables {
+    attached: RwLock<Vec<(Arc<str>, Flags)>>,
 }
 
 /// Flags kept in a Redis hash and shared by every node that attaches to it.
@@ -59,98 +43,80 @@ pub(crate) fn is_change_frame(frame: &[u8]) -> bool {
 /// ```
 #[derive(Clone)]
 pub struct RedisFlagSource {
-    tier: RedisTier,
+    client: Arc<Client>,
+    /// Announces changes, and nudges attached tables when others announce theirs; holding
+    /// it keeps the tier's subscriber running as long as the source is in use.
+    backplane: Arc<Backplane>,
+    tables: Arc<FlagTables>,
     hash: Arc<str>,
 }
 
-impl RedisTier {
-    /// A flag source over the hash `hash` (e.g. `"<namespace>:flags"`).
-    pub fn flag_source(&self, hash: impl Into<String>) -> RedisFlagSource {
+impl RedisFlagSource {
+    /// A source over the hash `hash`; see [`RedisTier::flag_source`](crate::RedisTier::flag_source).
+    pub(crate) fn new(
+        client: Arc<Client>,
+        backplane: Arc<Backplane>,
+        tables: Arc<FlagTables>,
+        hash: String,
+    ) -> RedisFlagSource {
         RedisFlagSource {
-            tier: self.clone(),
-            hash: Arc::from(hash.into()),
+            client,
+            backplane,
+            tables,
+            hash: Arc::from(hash),
         }
     }
-}
 
-impl RedisFlagSource {
     /// Writes a spec (`"chains=off, likes=25%"`) to the hash and tells every node. The whole
     /// spec is rejected, and nothing written, if any entry is invalid.
     pub async fn publish(&self, spec: &str) -> Result<(), Error> {
-        let parsed = Flags::parse(spec).map_err(|e| Error::Config(e.to_string()))?;
-        let inner = self.tier.inner();
+        let parsed = Flags::parse(spec).map_err(Error::InvalidFlags)?;
         let mut hset = redis::cmd("HSET");
         hset.arg(&*self.hash);
         for (name, mode) in parsed.entries() {
             hset.arg(name).arg(mode.to_string());
         }
-        inner
-            .call(inner.conn.query::<i64>(&hset))
-            .await
-            .map_err(|f| f.into_error())?;
-        self.apply_here().await;
-        let frame = change_frame(&inner.node_id, &self.hash);
-        let mut publish = redis::cmd("PUBLISH");
-        publish.arg(&inner.config.channel).arg(frame);
-        inner
-            .call(inner.conn.query::<i64>(&publish))
-            .await
-            .map_err(|f| f.into_error())?;
-        Ok(())
+        self.client.query::<i64>(&hset).await?;
+        self.announce().await
     }
 
     /// Removes one entry from the hash (the code and env layers apply again) and tells every node.
     pub async fn remove(&self, name: &str) -> Result<(), Error> {
-        let inner = self.tier.inner();
         let mut hdel = redis::cmd("HDEL");
         hdel.arg(&*self.hash).arg(name);
-        inner
-            .call(inner.conn.query::<i64>(&hdel))
-            .await
-            .map_err(|f| f.into_error())?;
-        self.apply_here().await;
-        let mut publish = redis::cmd("PUBLISH");
-        publish
-            .arg(&inner.config.channel)
-            .arg(change_frame(&inner.node_id, &self.hash));
-        inner
-            .call(inner.conn.query::<i64>(&publish))
-            .await
-            .map_err(|f| f.into_error())?;
-        Ok(())
+        self.client.query::<i64>(&hdel).await?;
+        self.announce().await
     }
 
-    /// Re-reads the hash into the flag tables attached to it on this node before the change
-    /// is announced, so the writer applies its own change when the call returns (not when its
-    /// own frame comes back through the backplane).
-    async fn apply_here(&self) {
-        let inner = self.tier.inner();
-        let attached: Vec<Flags> = inner
-            .attached_flags
+    /// Re-reads the hash into the flag tables attached to it on this node, then tells every
+    /// node. In this order so that the writer applies its own change when the call returns
+    /// (not when its own frame comes back through the backplane).
+    async fn announce(&self) -> Result<(), Error> {
+        let here: Vec<Flags> = self
+            .tables
+            .attached
             .read()
             .iter()
-            .filter(|attached| attached.hash == self.hash)
-            .map(|attached| attached.flags.clone())
+            .filter(|(hash, _)| *hash == self.hash)
+            .map(|(_, flags)| flags.clone())
             .collect();
-        let weak = Arc::downgrade(&inner);
-        for flags in attached {
+        let weak = Arc::downgrade(&self.client);
+        for flags in here {
             resync(&weak, &self.hash, &flags).await;
         }
+        Ok(self.backplane.publish_flag_change(&self.hash).await?)
     }
 
     /// The valid entries of the hash right now.
     pub async fn snapshot(&self) -> Result<Vec<(String, FlagMode)>, Error> {
-        snapshot(&self.tier.inner(), &self.hash).await
+        snapshot(&self.client, &self.hash).await
     }
 }
 
-async fn snapshot(inner: &Inner, hash: &str) -> Result<Vec<(String, FlagMode)>, Error> {
+async fn snapshot(client: &Client, hash: &str) -> Result<Vec<(String, FlagMode)>, Error> {
     let mut hgetall = redis::cmd("HGETALL");
     hgetall.arg(hash);
-    let raw: Vec<(String, String)> = inner
-        .call(inner.conn.query(&hgetall))
-        .await
-        .map_err(|f| f.into_error())?;
+    let raw: Vec<(String, String)> = client.query(&hgetall).await?;
     Ok(raw
         .into_iter()
         .filter_map(|(name, mode)| match mode.parse::<FlagMode>() {
@@ -163,12 +129,13 @@ async fn snapshot(inner: &Inner, hash: &str) -> Result<Vec<(String, FlagMode)>, 
         .collect())
 }
 
-/// Re-reads the hash into `flags`; failures keep the last known flags.
-async fn resync(weak: &Weak<Inner>, hash: &str, flags: &Flags) -> bool {
-    let Some(inner) = weak.upgrade() else {
+/// Re-reads the hash into `flags`; failures keep the last known flags. `false` once the tier
+/// is gone.
+async fn resync(client: &Weak<Client>, hash: &str, flags: &Flags) -> bool {
+    let Some(client) = client.upgrade() else {
         return false;
     };
-    match snapshot(&inner, hash).await {
+    match snapshot(&client, hash).await {
         Ok(entries) => flags.replace_live(entries),
         Err(error) => tracing::debug!(%error, "flag resync failed; keeping the last known flags"),
     }
@@ -178,17 +145,15 @@ async fn resync(weak: &Weak<Inner>, hash: &str, flags: &Flags) -> bool {
 #[async_trait::async_trait]
 impl FlagSource for RedisFlagSource {
     async fn attach(&self, flags: Flags) -> cache_core::Result<()> {
-        let inner = self.tier.inner();
-        let entries = snapshot(&inner, &self.hash).await?;
+        let entries = snapshot(&self.client, &self.hash).await?;
         flags.replace_live(entries);
-        let (nudge, mut nudged) = tokio::sync::mpsc::channel::<()>(1);
-        inner.attached_flags.write().push(Attached {
-            hash: Arc::clone(&self.hash),
-            flags: flags.clone(),
-            nudge,
-        });
-        let weak = Arc::downgrade(&inner);
-        let (hash, watched) = (Arc::clone(&self.hash), flags.clone());
+        let mut nudged = self.backplane.watch_flag_changes();
+        self.tables
+            .attached
+            .write()
+            .push((Arc::clone(&self.hash), flags.clone()));
+        let weak = Arc::downgrade(&self.client);
+        let hash = Arc::clone(&self.hash);
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(RESYNC_EVERY);
             ticker.tick().await;
@@ -197,7 +162,7 @@ impl FlagSource for RedisFlagSource {
                     nudge = nudged.recv() => if nudge.is_none() { return },
                     _ = ticker.tick() => {}
                 }
-                if !resync(&weak, &hash, &watched).await {
+                if !resync(&weak, &hash, &flags).await {
                     return;
                 }
             }

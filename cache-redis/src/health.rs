@@ -41,37 +41,69 @@ pub struct Health {
     pub queued_operations: usize,
 }
 
-cache_core::__atomic_counters! {
-    /// Counters of what the tier did (see [`RedisTier::stats`](crate::RedisTier::stats)).
-    Counters => RedisStats {
-        /// Values not written because they exceeded `max_value_size`.
-        oversized_skipped,
-        /// Calls refused without touching the network because the breaker was open.
-        fail_fast,
-        /// Calls that timed out.
-        timeouts,
-        /// Times the breaker opened.
-        breaker_opened,
-        /// Operations put in the recovery queue.
-        queued,
-        /// Queued operations replayed after recovery.
-        replayed,
-        /// Operations dropped because the recovery queue was full.
-        queue_dropped,
-        /// Backplane events delivered to listeners (from other nodes).
-        events_received,
-        /// Times the backplane subscription was (re-)established.
-        subscriptions,
-        /// Local tiers cleared because the backplane was down longer than `backplane_trust`.
-        untrusted_clears,
-        /// Error replies saying Redis cannot serve right now (`LOADING`, `BUSY`, `READONLY`,
-        /// `MASTERDOWN`, …): handled like an outage (queued, a breaker failure).
-        unavailable_replies,
-        /// Connections dropped after a `READONLY` reply so that the next command reconnects.
-        readonly_reconnects,
-        /// Commands refused for lack of permission (`NOPERM`) or refused credentials.
-        permission_errors,
-        /// Other error replies and unexpected replies (`ERR`, `WRONGTYPE`, …): not retried.
-        error_replies,
-    }
+/// Counters of what the tier did (see [`RedisTier::stats`](crate::RedisTier::stats)). Each
+/// layer of the tier counts its own events; the snapshot gathers them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RedisStats {
+    /// Values not written because they exceeded `max_value_size`.
+    pub oversized_skipped: u64,
+    /// Calls refused without touching the network because the breaker was open.
+    pub fail_fast: u64,
+    /// Calls that timed out.
+    pub timeouts: u64,
+    /// Times the breaker opened.
+    pub breaker_opened: u64,
+    /// Operations put in the recovery queue.
+    pub queued: u64,
+    /// Queued operations replayed after recovery.
+    pub replayed: u64,
+    /// Operations dropped because the recovery queue was full.
+    pub queue_dropped: u64,
+    /// Backplane events delivered to listeners (from other nodes).
+    pub events_received: u64,
+    /// Times the backplane subscription was (re-)established.
+    pub subscriptions: u64,
+    /// Local tiers cleared because the backplane was down longer than `backplane_trust`.
+    pub untrusted_clears: u64,
+    /// Error replies saying Redis cannot serve right now (`LOADING`, `BUSY`, `READONLY`,
+    /// `MASTERDOWN`, …): handled like an outage (queued, a breaker failure).
+    pub unavailable_replies: u64,
+    /// Connections dropped after a `READONLY` reply so that the next command reconnects.
+    pub readonly_reconnects: u64,
+    /// Commands refused for lack of permission (`NOPERM`) or refused credentials.
+    pub permission_errors: u64,
+    /// Other error replies and unexpected replies (`ERR`, `WRONGTYPE`, …): not retried.
+    pub error_replies: u64,
 }
+
+/// Declares a layer's own counters: plain atomics (every event they count costs a Redis round
+/// trip, so contention on them is noise), private to the layer that declares them, and `fill`
+/// to copy them into [`RedisStats`].
+macro_rules! layer_counters {
+    ($(#[$doc:meta])* $name:ident { $($field:ident),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Default)]
+        pub(crate) struct $name {
+            $($field: std::sync::atomic::AtomicU64,)*
+        }
+
+        impl $name {
+            pub(crate) fn bump(counter: &std::sync::atomic::AtomicU64) {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+
+            #[allow(dead_code)]
+            pub(crate) fn get(counter: &std::sync::atomic::AtomicU64) -> u64 {
+                counter.load(std::sync::atomic::Ordering::Relaxed)
+            }
+
+            /// Copies these counters into their fields of `stats`.
+            pub(crate) fn fill(&self, stats: &mut $crate::health::RedisStats) {
+                $(stats.$field = self.$field.load(std::sync::atomic::Ordering::Relaxed);)*
+            }
+        }
+    };
+}
+
+pub(crate) use layer_counters;

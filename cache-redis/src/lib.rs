@@ -54,36 +54,41 @@
 //!   `BUSY`, `READONLY`, `MASTERDOWN`, …) count as an outage too, so an invalidation refused
 //!   during a failover is replayed, not lost; `NOPERM` is an [`Error::Permission`], logged as
 //!   an error. [`RedisTier::connect`] fails if the user may not run a command the tier needs.
-//! * **Write-back** ([`write_back`]): counters and last-writer-wins fields buffered in Redis and
-//!   flushed to a database in batches that are claimed atomically and delivered idempotently.
+//!
+//! # Layers
+//!
+//! The tier is built bottom-up; each part owns its state and calls only the parts below it:
+//!
+//! | layer | owns |
+//! |---|---|
+//! | [`client::Client`] | the connection, circuit breaker, timeouts, password scrubbing, error classification |
+//! | tag sets ([`tags`]) | the tag-set prefix and the scripts that index and invalidate |
+//! | [`backplane`] | the channel, its frames, the subscriber and its watchdog, the listeners |
+//! | recovery | the queue of changes refused during an outage, and their replay |
+//! | fenced writes | write tokens, writes, leases and fills ([`fenced`]) |
+//! | [`flags`] | the flag tables attached to Redis hashes |
+//! | [`RedisTier`] | all of the above, behind [`cache_core::RemoteTier`] |
+//!
+//! Write-back (counters and fields buffered in Redis and flushed to a database in batches)
+//! lives in the `cache-writeback` crate, on top of [`client::Client`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod backplane;
-mod breaker;
-mod call;
-mod config;
-mod conn;
-mod doctor;
+pub mod client;
 mod error;
 pub mod fenced;
 pub mod flags;
 mod health;
-mod lease;
-mod probe;
+mod leases;
 mod recovery;
-mod reply;
 pub mod tags;
 mod tier;
-mod url;
-pub mod write_back;
 
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
-pub use config::{RedisConfig, RedisTierBuilder};
+pub use client::{RedisConfig, RedisUrl};
 pub use error::Error;
 pub use health::{BreakerState, Health, RedisStats};
-pub use tier::RedisTier;
-pub use url::RedisUrl;
-pub use write_back::WriteBack;
+pub use tier::{RedisTier, RedisTierBuilder};

@@ -34,8 +34,7 @@ use std::time::Duration;
 
 use redis::Script;
 
-use crate::call::Failure;
-use crate::tier::{Inner, millis};
+use crate::client::{Client, Failure, millis};
 
 /// `KEYS[1]` entry, `KEYS[2..]` tag sets; `ARGV[1]` value, `ARGV[2]` TTL in ms.
 static SET_TAGGED: LazyLock<Script> = LazyLock::new(|| {
@@ -72,9 +71,22 @@ return #members",
     )
 });
 
-impl Inner {
-    pub(crate) fn tag_key(&self, tag: &str) -> String {
-        format!("{}{tag}", self.config.tag_prefix)
+/// Tag sets: indexing entries under their tags and invalidating a tag.
+pub(crate) struct Tags {
+    client: Arc<Client>,
+    /// `<prefix><tag>` names a tag's set.
+    prefix: String,
+}
+
+impl Tags {
+    pub(crate) fn new(client: Arc<Client>) -> Tags {
+        let prefix = client.config().tag_prefix.clone();
+        Tags { client, prefix }
+    }
+
+    /// The key of `tag`'s set.
+    pub(crate) fn key(&self, tag: &str) -> String {
+        format!("{}{tag}", self.prefix)
     }
 
     /// Writes an entry and indexes it under `tags` (not empty).
@@ -86,23 +98,23 @@ impl Inner {
         tags: &[Arc<str>],
     ) -> Result<(), Failure> {
         let ttl = millis(ttl);
-        if !self.conn.is_cluster() {
+        if !self.client.is_cluster() {
             let mut invocation = SET_TAGGED.prepare_invoke();
             invocation.key(key);
             for tag in tags {
-                invocation.key(self.tag_key(tag));
+                invocation.key(self.key(tag));
             }
             invocation.arg(value).arg(ttl);
-            let _: i64 = self.call(self.conn.invoke(&invocation)).await?;
+            let _: i64 = self.client.invoke(&invocation).await?;
             return Ok(());
         }
-        self.index_tags(key, tags, ttl).await?;
-        self.set_plain(key, value, ttl).await
+        self.index(key, tags, ttl).await?;
+        self.client.set_px(key, value, ttl).await
     }
 
     /// Cluster: adds `key` to each tag set (one call per set: they live in other slots) and
     /// keeps each set alive at least `ttl` ms.
-    pub(crate) async fn index_tags(
+    pub(crate) async fn index(
         &self,
         key: &str,
         tags: &[Arc<str>],
@@ -110,25 +122,19 @@ impl Inner {
     ) -> Result<(), Failure> {
         for tag in tags {
             let mut invocation = INDEX.prepare_invoke();
-            invocation.key(self.tag_key(tag)).arg(key).arg(ttl);
-            let _: i64 = self.call(self.conn.invoke(&invocation)).await?;
+            invocation.key(self.key(tag)).arg(key).arg(ttl);
+            let _: i64 = self.client.invoke(&invocation).await?;
         }
         Ok(())
     }
 
-    pub(crate) async fn set_plain(&self, key: &str, value: &[u8], ttl: u64) -> Result<(), Failure> {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(key).arg(value).arg("PX").arg(ttl);
-        self.call(self.conn.query::<()>(&cmd)).await
-    }
-
     /// Deletes every entry indexed under `tag`, and the index.
-    pub(crate) async fn drop_tag(&self, tag: &str) -> Result<(), Failure> {
-        let tag_key = self.tag_key(tag);
-        if !self.conn.is_cluster() {
+    pub(crate) async fn invalidate(&self, tag: &str) -> Result<(), Failure> {
+        let tag_key = self.key(tag);
+        if !self.client.is_cluster() {
             let mut invocation = DROP_TAG.prepare_invoke();
             invocation.key(tag_key);
-            let _: i64 = self.call(self.conn.invoke(&invocation)).await?;
+            let _: i64 = self.client.invoke(&invocation).await?;
             return Ok(());
         }
         // Read the members and delete them; the set itself is left alone (it expires with
@@ -138,11 +144,11 @@ impl Inner {
         // invalidation retry-safe: a lost reply leaves everything in place for the replay.
         let mut cmd = redis::cmd("SMEMBERS");
         cmd.arg(&tag_key);
-        let members: Vec<String> = self.call(self.conn.query(&cmd)).await?;
+        let members: Vec<String> = self.client.query(&cmd).await?;
         for chunk in members.chunks(500) {
             let mut unlink = redis::cmd("UNLINK");
             unlink.arg(chunk);
-            let _: i64 = self.call(self.conn.query(&unlink)).await?;
+            let _: i64 = self.client.query(&unlink).await?;
         }
         Ok(())
     }

@@ -8,7 +8,6 @@ use std::time::Duration;
 use cache_core::{Cache, CacheKey, LocalTier, Options};
 use cache_redis::RedisTier;
 use cache_redis::test_support::RedisServer;
-use cache_redis::write_back::WriteBack;
 
 fn app(tier: &RedisTier, namespace: &str, local: bool) -> Cache {
     let builder = Cache::builder().namespace(namespace).remote(tier.clone());
@@ -62,22 +61,6 @@ async fn namespaces_on_one_server_never_see_each_other() {
     }
 }
 
-#[tokio::test]
-async fn write_backs_with_different_names_keep_separate_changes() {
-    let server = RedisServer::start();
-    let tier = common::tier(&server.url()).await;
-    let shop = WriteBack::builder(&tier, "shop-likes").build().unwrap();
-    let blog = WriteBack::builder(&tier, "blog-likes").build().unwrap();
-    shop.incr("post:1", "likes", 3).await.unwrap();
-    blog.incr("post:1", "likes", 5).await.unwrap();
-    assert_eq!(shop.pending("post:1").await.unwrap().delta("likes"), 3);
-    assert_eq!(blog.pending("post:1").await.unwrap().delta("likes"), 5);
-    let sink = write_back_support::TestSink::reliable();
-    shop.drain(&sink, Duration::from_secs(3)).await.unwrap();
-    assert_eq!(sink.total("likes"), 3, "only shop's changes");
-    assert_eq!(blog.pending("post:1").await.unwrap().delta("likes"), 5);
-}
-
 /// The namespace is escaped before it is joined to the key with `:`, so a namespace that
 /// contains `:` can never produce another namespace's Redis key.
 #[tokio::test]
@@ -91,5 +74,3 @@ async fn namespaces_containing_the_separator_stay_apart() {
     assert_eq!(load(&a, &key_a, "a's").await, "a's");
     assert_eq!(b.get::<String>(&key_b).await, None);
 }
-
-mod write_back_support;

@@ -13,52 +13,129 @@
 mod queue;
 
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 use tokio::sync::watch;
 
-pub(crate) use self::queue::{Op, Queue};
-use crate::backplane::Wire;
-use crate::call::Failure;
-use crate::health::Counters;
-use crate::tier::Inner;
+pub(crate) use self::queue::Op;
+use self::queue::Queue;
+use crate::backplane::{Backplane, Wire};
+use crate::client::{Client, Failure};
+use crate::health::{RedisStats, layer_counters};
+use crate::tags::Tags;
 
-impl Inner {
+layer_counters! {
+    /// What was queued, replayed and dropped.
+    RecoveryCounters {
+        queued,
+        replayed,
+        queue_dropped,
+    }
+}
+
+/// The recovery queue and its replay task (stopped when this is dropped).
+pub(crate) struct Recovery {
+    client: Arc<Client>,
+    tags: Arc<Tags>,
+    backplane: Arc<Backplane>,
+    queue: Queue,
+    counters: RecoveryCounters,
+    /// Dropped with the recovery; its receiver stops the task.
+    _shutdown: watch::Sender<()>,
+}
+
+impl Recovery {
+    /// Starts the replay task.
+    pub(crate) fn start(
+        client: Arc<Client>,
+        tags: Arc<Tags>,
+        backplane: Arc<Backplane>,
+    ) -> Arc<Recovery> {
+        let (shutdown, stopped) = watch::channel(());
+        let recovery = Arc::new(Recovery {
+            queue: Queue::new(client.config().recovery_queue_size),
+            counters: RecoveryCounters::default(),
+            _shutdown: shutdown,
+            client,
+            tags,
+            backplane,
+        });
+        spawn(&recovery, stopped);
+        recovery
+    }
+
+    /// `result` as the engine sees it; queues `op` first if it failed because Redis was
+    /// unreachable.
+    pub(crate) fn settle(
+        &self,
+        result: Result<(), Failure>,
+        op: impl FnOnce() -> Op,
+    ) -> cache_core::Result<()> {
+        match result {
+            Err(Failure::Outage(error)) => {
+                self.enqueue(op());
+                Err(error.into())
+            }
+            other => other.map_err(Into::into),
+        }
+    }
+
     /// Queues a change that failed because Redis was unreachable.
     pub(crate) fn enqueue(&self, op: Op) {
-        if self.recovery.push(op) {
-            Counters::bump(&self.counters.queued);
+        if self.queue.push(op) {
+            RecoveryCounters::bump(&self.counters.queued);
         } else {
-            Counters::bump(&self.counters.queue_dropped);
+            RecoveryCounters::bump(&self.counters.queue_dropped);
             tracing::warn!("Redis recovery queue full; local tiers will be cleared on recovery");
         }
-        self.recovery.wake();
+        self.queue.wake();
+    }
+
+    /// Whether a queued change may cover `key` (see [`Queue::covers`]).
+    pub(crate) fn covers(&self, key: &str) -> bool {
+        self.queue.covers(key)
+    }
+
+    /// Forgets what is queued for `key`: a live write just superseded it.
+    pub(crate) fn forget_key(&self, key: &str) {
+        self.queue.forget_key(key);
+    }
+
+    /// Forgets what is queued for `tag`: a live invalidation just superseded it.
+    pub(crate) fn forget_tag(&self, tag: &str) {
+        self.queue.forget_tag(tag);
+    }
+
+    /// Operations not applied and announced yet.
+    pub(crate) fn pending(&self) -> usize {
+        self.queue.pending()
+    }
+
+    /// Fills in the counters this layer keeps.
+    pub(crate) fn stats(&self, stats: &mut RedisStats) {
+        self.counters.fill(stats);
     }
 
     /// Replays the queue; `false` if Redis is still unreachable (what is left stays queued).
     async fn replay(&self) -> bool {
-        if self
-            .call(self.conn.query::<()>(&redis::cmd("PING")))
-            .await
-            .is_err()
-        {
+        if self.client.query::<()>(&redis::cmd("PING")).await.is_err() {
             return false;
         }
-        let (ops, overflowed) = self.recovery.take();
+        let (ops, overflowed) = self.queue.take();
         let applied = self.apply_all(ops, overflowed).await;
         let done = applied.is_some();
         if let Some(announce) = applied {
             for wire in announce {
-                if let Err(Failure::Outage(_)) = self.send(&wire.clone().into()).await {
-                    self.recovery.put_back(Op::Publish(wire));
+                if let Err(Failure::Outage(_)) = self.backplane.publish(&wire.clone().into()).await
+                {
+                    self.queue.put_back(Op::Publish(wire));
                 }
             }
             tracing::info!("Redis recovery queue replayed");
         }
         // Only now: until the changes are applied *and announced*, they still cover their
         // keys and count as pending.
-        self.recovery.replayed();
-        done && self.recovery.len() == 0
+        self.queue.replayed();
+        done && self.queue.len() == 0
     }
 
     /// Applies `ops` in order; on an outage puts the rest back and returns `None`, else what
@@ -70,15 +147,15 @@ impl Inner {
             match self.apply(&op).await {
                 Err(Failure::Outage(_)) => {
                     for op in std::iter::once(op).chain(ops) {
-                        self.recovery.put_back(op);
+                        self.queue.put_back(op);
                     }
                     if overflowed {
-                        self.recovery.put_back(Op::Publish(Wire::Clear));
+                        self.queue.put_back(Op::Publish(Wire::Clear));
                     }
                     return None;
                 }
                 Ok(()) | Err(Failure::Reply(_)) => {
-                    Counters::bump(&self.counters.replayed);
+                    RecoveryCounters::bump(&self.counters.replayed);
                     let wire = op.announcement();
                     if !announce.contains(&wire) {
                         announce.push(wire);
@@ -95,26 +172,30 @@ impl Inner {
 
     async fn apply(&self, op: &Op) -> Result<(), Failure> {
         match op {
-            Op::Delete(key) => self.unlink(key).await,
-            Op::DropTag(tag) => self.drop_tag(tag).await,
+            Op::Delete(key) => self.client.unlink(key).await,
+            Op::DropTag(tag) => self.tags.invalidate(tag).await,
             Op::Publish(_) => Ok(()),
         }
     }
 }
 
-/// Replays the queue whenever it is not empty, probing every `interval` until Redis answers.
-/// Holds the tier only while replaying, so dropping the tier ends the task.
-pub(crate) fn spawn(inner: &Arc<Inner>, mut shutdown: watch::Receiver<()>, interval: Duration) {
-    let weak: Weak<Inner> = Arc::downgrade(inner);
-    let queue = Arc::clone(&inner.recovery);
+/// Replays the queue whenever it is not empty, probing every `recovery_interval` until Redis
+/// answers; woken by a queued change or by the breaker closing. Holds the recovery only while
+/// replaying, so dropping it ends the task.
+fn spawn(recovery: &Arc<Recovery>, mut shutdown: watch::Receiver<()>) {
+    let weak: Weak<Recovery> = Arc::downgrade(recovery);
+    let client = Arc::clone(&recovery.client);
+    let interval = client.config().recovery_interval;
+    let woken = recovery.queue.woken();
     tokio::spawn(async move {
         loop {
             let idle = match weak.upgrade() {
-                Some(inner) => inner.recovery.len() == 0 || inner.replay().await,
+                Some(recovery) => recovery.queue.len() == 0 || recovery.replay().await,
                 None => return,
             };
             tokio::select! {
-                _ = queue.wake.notified(), if idle => {}
+                _ = woken.notified(), if idle => {}
+                _ = client.recovered().notified(), if idle => {}
                 _ = tokio::time::sleep(interval), if !idle => {}
                 _ = shutdown.changed() => return,
             }

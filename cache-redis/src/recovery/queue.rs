@@ -1,6 +1,7 @@
 //! The bounded, de-duplicating queue of changes waiting for Redis to come back.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 
 use parking_lot::Mutex;
@@ -49,39 +50,44 @@ struct State {
     overflowed: bool,
 }
 
-pub(crate) struct Queue {
+pub(super) struct Queue {
     state: Mutex<State>,
     len: AtomicUsize,
     capacity: usize,
     /// How many operations the replay in progress took: until they are applied and
     /// announced they still count as pending and cover their keys (see [`covers`](Queue::covers)).
     in_replay: AtomicUsize,
-    pub(super) wake: Notify,
+    wake: Arc<Notify>,
 }
 
 impl Queue {
-    pub(crate) fn new(capacity: usize) -> Queue {
+    pub(super) fn new(capacity: usize) -> Queue {
         Queue {
             state: Mutex::default(),
             len: AtomicUsize::new(0),
             capacity,
             in_replay: AtomicUsize::new(0),
-            wake: Notify::new(),
+            wake: Arc::new(Notify::new()),
         }
     }
 
-    pub(crate) fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.len.load(Relaxed)
     }
 
     /// Operations not applied and announced yet: queued, plus those a replay in progress took.
-    pub(crate) fn pending(&self) -> usize {
+    pub(super) fn pending(&self) -> usize {
         self.len() + self.in_replay.load(Acquire)
     }
 
-    /// Wakes the recovery task (Redis answered, or something was queued).
-    pub(crate) fn wake(&self) {
+    /// Wakes the recovery task: something was queued.
+    pub(super) fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// What [`wake`](Queue::wake) notifies.
+    pub(super) fn woken(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
     }
 
     /// Queues `op`; `false` if it was dropped because the queue is full.
@@ -109,7 +115,7 @@ impl Queue {
     /// Whether a queued change may cover `key`: a delete of it, or any tag invalidation or
     /// clear (the entry's tags are unknown here). Until it is replayed, what Redis holds under
     /// `key` may be what this node already invalidated, so reads must not trust it.
-    pub(crate) fn covers(&self, key: &str) -> bool {
+    pub(super) fn covers(&self, key: &str) -> bool {
         if self.in_replay.load(Acquire) > 0 {
             return true;
         }
@@ -125,11 +131,11 @@ impl Queue {
     }
 
     /// Forgets what is queued for `key`: a live write just superseded it.
-    pub(crate) fn forget_key(&self, key: &str) {
+    pub(super) fn forget_key(&self, key: &str) {
         self.forget(Slot::Key(key.to_string()));
     }
 
-    pub(crate) fn forget_tag(&self, tag: &str) {
+    pub(super) fn forget_tag(&self, tag: &str) {
         self.forget(Slot::Tag(tag.to_string()));
     }
 

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cache_core::Cache;
-use cache_redis::write_back::{Batch, FlusherHandle, Sink, SinkError};
-use cache_redis::{RedisTier, WriteBack};
+use cache_redis::RedisTier;
+use cache_writeback::{Batch, FlusherHandle, Sink, SinkError, WriteBack};
 
 use crate::db::Db;
 use crate::error::ApiError;

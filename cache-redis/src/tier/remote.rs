@@ -1,0 +1,164 @@
+//! The engine's calls ([`RemoteTier`]) mapped onto the layers: reads and deletes on the
+//! client, writes, leases and fills on the fenced writes, events on the backplane, tags on the
+//! tag sets; whatever fails for an outage is queued for recovery.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cache_core::{Fence, Lease, RemoteEvent, RemoteListener, RemoteTier, Stored, Token};
+
+use super::RedisTier;
+use crate::backplane::Wire;
+use crate::fenced;
+use crate::recovery::Op;
+
+#[async_trait::async_trait]
+impl RemoteTier for RedisTier {
+    async fn get(&self, key: &str) -> cache_core::Result<Option<Vec<u8>>> {
+        Ok(self.read(key).await?.into_entry())
+    }
+
+    async fn get_many(&self, keys: &[String]) -> cache_core::Result<Vec<Option<Vec<u8>>>> {
+        let found = self.read_many(keys).await?;
+        Ok(found.into_iter().map(Stored::into_entry).collect())
+    }
+
+    async fn read(&self, key: &str) -> cache_core::Result<Stored> {
+        let layers = &self.layers;
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(key);
+        let found: Option<Vec<u8>> = layers.client.query(&cmd).await?;
+        if layers.recovery.covers(key) {
+            // A change of this node's to the key is still queued: what Redis holds may be
+            // what it invalidated.
+            return Ok(Stored::Absent);
+        }
+        Ok(found.map_or(Stored::Absent, fenced::parse))
+    }
+
+    async fn read_many(&self, keys: &[String]) -> cache_core::Result<Vec<Stored>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let layers = &self.layers;
+        let mut cmd = redis::cmd("MGET");
+        cmd.arg(keys);
+        let found: Vec<Option<Vec<u8>>> = layers.client.query(&cmd).await?;
+        Ok(found
+            .into_iter()
+            .zip(keys)
+            .map(|(bytes, key)| match bytes {
+                Some(bytes) if !layers.recovery.covers(key) => fenced::parse(bytes),
+                _ => Stored::Absent,
+            })
+            .collect())
+    }
+
+    async fn set(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+    ) -> cache_core::Result<()> {
+        RemoteTier::write(self, key, value, ttl, tags)
+            .await
+            .map(drop)
+    }
+
+    async fn write(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+    ) -> cache_core::Result<Option<Token>> {
+        let layers = &self.layers;
+        let token = layers.leases.next_token();
+        let result = layers.leases.write(key, value, ttl, tags, token).await;
+        if result.is_ok() {
+            layers.recovery.forget_key(key);
+        }
+        // Replayed later as a delete, never as this write: by then something newer may have
+        // happened to the key elsewhere, and a delete is always safe.
+        layers
+            .recovery
+            .settle(result, || Op::Delete(key.to_string()))
+            .map(|()| Some(token))
+    }
+
+    async fn fill(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+        fence: Fence,
+    ) -> cache_core::Result<Option<Token>> {
+        // Never queued: a fill that did not land is dropped, it is only a cache fill.
+        Ok(self
+            .layers
+            .leases
+            .fill(key, value, ttl, tags, fence)
+            .await?)
+    }
+
+    async fn delete(&self, key: &str) -> cache_core::Result<()> {
+        let layers = &self.layers;
+        let result = layers.client.unlink(key).await;
+        if result.is_ok() {
+            layers.recovery.forget_key(key);
+        }
+        layers
+            .recovery
+            .settle(result, || Op::Delete(key.to_string()))
+    }
+
+    async fn try_lease(
+        &self,
+        key: &str,
+        ttl: Duration,
+        tags: &[Arc<str>],
+        takeover: Option<Token>,
+    ) -> cache_core::Result<Lease> {
+        let layers = &self.layers;
+        if layers.recovery.covers(key) {
+            // Redis may still hold what this node invalidated; a lease cannot be taken over
+            // it, and waiting for one would stall until the replay. Load without a fence (the
+            // engine then writes only locally).
+            return Err(cache_core::Error::RemoteUnavailable);
+        }
+        Ok(layers.leases.try_lease(key, ttl, tags, takeover).await?)
+    }
+
+    async fn release_lease(&self, key: &str, token: Token) -> cache_core::Result<()> {
+        Ok(self.layers.leases.release_lease(key, token).await?)
+    }
+
+    fn node_token_id(&self) -> Option<u64> {
+        Some(self.layers.leases.node())
+    }
+
+    async fn publish(&self, event: RemoteEvent) -> cache_core::Result<()> {
+        let layers = &self.layers;
+        let result = layers.backplane.publish(&event).await;
+        layers
+            .recovery
+            .settle(result, || Op::Publish(Wire::from(&event)))
+    }
+
+    fn subscribe(&self, listener: RemoteListener) {
+        self.layers.backplane.subscribe(listener);
+    }
+
+    async fn invalidate_tag(&self, tag: &str) -> cache_core::Result<()> {
+        let layers = &self.layers;
+        let result = layers.tags.invalidate(tag).await;
+        if result.is_ok() {
+            layers.recovery.forget_tag(tag);
+        }
+        layers
+            .recovery
+            .settle(result, || Op::DropTag(tag.to_string()))
+    }
+}
