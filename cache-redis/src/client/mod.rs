@@ -1,15 +1,17 @@
 //! The bottom layer: [`Client`] owns the command connection, the circuit breaker, the secrets
 //! to scrub, the timeouts and the counters of what its calls met. Every command of every
-//! layer above (backplane, recovery, leases, tags, flags, the write-back crate) goes through
-//! it: breaker, timeout, then the error classification of [`reply`].
+//! layer above (backplane, recovery, leases, tags, flags, and the `cache-writeback` crate)
+//! goes through it: breaker, timeout, then the classification of the error.
 //!
-//! Errors are sorted by [`reply::Class`]: a server that cannot serve right now (`LOADING`,
-//! `BUSY`, `READONLY`, …) counts as an outage, so a write or an invalidation it refused is
-//! queued and replayed rather than silently lost; a permission error is logged loudly; other
-//! error replies are returned as they are.
+//! An error reply is not one thing, so each is sorted: a server that cannot serve right now
+//! (`LOADING`, `BUSY`, `READONLY`, `MASTERDOWN`, …) counts as an outage
+//! ([`Error::Unavailable`], a breaker failure; the tier queues and
+//! replays a write or an invalidation it refused rather than lose it); a permission error
+//! (`NOPERM`, `WRONGPASS`) is [`Error::Permission`], logged loudly;
+//! other error replies are [`Error::Command`], returned as they are.
 //!
 //! Nothing here knows the layers above: the one signal going up, "Redis answers again", is a
-//! [`Notify`] the recovery layer waits on.
+//! `Notify` the recovery layer waits on.
 
 mod breaker;
 mod config;
