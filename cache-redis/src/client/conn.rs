@@ -18,14 +18,17 @@
 //!
 //! `redis::aio::ConnectionManager` (1.8, feature `connection-manager`) also keeps one
 //! multiplexed connection and replaces it when it breaks. It was evaluated as a replacement
-//! for [`Single`] and rejected, because it cannot give three behaviours the tests check:
+//! for [`Single`] and rejected, for three behaviours it cannot give (the first is what the
+//! `READONLY` tests check):
 //!
 //! * **No reconnect on demand.** It replaces its connection only after an I/O or
 //!   "unrecoverable" error, or a disconnect push; its `reconnect` is private. A `READONLY`
-//!   reply is a server error on a healthy socket, so after a failover it would keep talking to
-//!   the demoted primary forever (`error_replies` tests: `READONLY` reconnects and then
-//!   reaches the new primary); and the breaker could not drop a connection that only times
-//!   out (half-open TCP) when it opens.
+//!   reply is a server error on a healthy socket, so after a failover it would keep its
+//!   connection to the demoted primary, and a DNS name or proxy that now leads to the new
+//!   primary would never be dialled again (`error_replies`'
+//!   `an_invalidation_refused_with_readonly_is_replayed_after_the_failover` counts the
+//!   `READONLY` reconnect; the spacing test below checks they do not storm). Nor could the
+//!   breaker drop a connection that only times out (half-open TCP) when it opens.
 //! * **A failed reconnect is remembered.** The connection is a shared future; if a reconnect
 //!   fails with anything but an I/O error (a refused `AUTH`/`HELLO` after the password
 //!   changed, a TLS error), every later command gets that same error and no new attempt is
