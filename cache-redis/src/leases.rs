@@ -1,5 +1,5 @@
 //! Fenced writes: the tokens that name them, authoritative writes, leases and fills, all
-//! stored under the entry's own key (see [`fenced`](crate::fenced)).
+//! stored under the entry's own key (see [`fenced`]).
 //!
 //! `try_lease` stores a lease head under the key if it is absent: one Lua call that also
 //! indexes the key under its tags, so a tag invalidation during the load voids the lease

@@ -1,6 +1,6 @@
 //! What a client-library error means for the call that met it: [`judge`] counts it, logs it
 //! where it calls for it, and says whether it is an outage (queued for replay, a breaker
-//! failure) or a reply (returned as it is); see [`reply`](super::reply) for the table.
+//! failure) or a reply (returned as it is); see [`reply`] for the table.
 
 use super::conn::Conn;
 use super::reply::{self, Class, Log};
