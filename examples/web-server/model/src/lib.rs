@@ -1,5 +1,13 @@
-//! What the API returns. These are plain data (seed 002: cache finished JSON-ready values,
-//! never lazy query objects).
+//! The example server's data model: what its API returns (plain data: seed 002 caches finished
+//! JSON-ready values, never lazy query objects), and the deterministic seed data its database
+//! starts with ([`seed`]).
+//!
+//! A crate of its own, with serde as its only dependency, so the benches cache and encode exactly
+//! the example's values without depending on the server (axum, sqlx) itself.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod seed;
 
 use serde::{Deserialize, Serialize};
 
