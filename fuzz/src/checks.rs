@@ -1,5 +1,5 @@
-//! What the fuzz targets assert. Shared verbatim with `cache-core/tests/fuzz_corpus.rs`, which
-//! includes this file with `#[path]`, so every corpus entry is replayed by `cargo test`.
+//! What the fuzz targets assert. Shared verbatim with `integration/tests/it/fuzz_corpus.rs`,
+//! which includes this file with `#[path]`, so every corpus entry is replayed by `cargo test`.
 //!
 //! * [`envelope`]: decoding never panics; whatever decodes agrees with `decode_meta`, keeps
 //!   `stale_until >= fresh_until`, and survives an encode/decode round trip unchanged.

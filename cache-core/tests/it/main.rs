@@ -1,0 +1,18 @@
+//! cache-core's integration tests: one module per concern, linked into one test binary (one
+//! link instead of one per file). Tests that need the process to themselves (memory measured
+//! process-wide, the environment changed) are in `tests/serial`, a second binary that runs
+//! them one at a time.
+
+mod common;
+
+mod codec;
+mod flags;
+mod front;
+mod keys;
+mod metrics;
+mod multi_node;
+mod scope_layer;
+mod single_flight;
+mod stale_refresh;
+mod sync_path;
+mod tiers;

@@ -1,0 +1,178 @@
+//! One load per key per process, whatever the concurrency, and no caller left behind.
+
+use crate::common;
+
+use std::time::Duration;
+
+use cache_core::{CacheKey, Options};
+use common::{Calls, local_only, sleep_ms};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_cold_callers_cause_exactly_one_load_and_share_its_value() {
+    let cache = local_only();
+    let (calls, started) = (Calls::default(), Calls::default());
+    let key = CacheKey::new("cold", &1);
+    let mut tasks = Vec::new();
+    for _ in 0..10_000 {
+        let (cache, calls, key, started) =
+            (cache.clone(), calls.clone(), key.clone(), started.clone());
+        tasks.push(tokio::spawn(async move {
+            started.hit();
+            cache
+                .get_or_load(&key, &Options::new(), || async {
+                    calls.hit();
+                    started.reach(10_000).await;
+                    sleep_ms(20).await;
+                    Ok::<_, String>(vec![1_u32, 2, 3])
+                })
+                .await
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), Ok(vec![1, 2, 3]));
+    }
+    assert_eq!(calls.get(), 1);
+    let stats = cache.stats();
+    assert_eq!(stats.loads, 1);
+    assert_eq!(stats.coalesced + stats.local_hits, 9_999);
+    assert_eq!(cache.loads_in_flight(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiters_receive_the_leaders_error_and_the_error_is_not_cached() {
+    let cache = local_only();
+    let (calls, started) = (Calls::default(), Calls::default());
+    let key = CacheKey::new("failing", &1);
+    let mut tasks = Vec::new();
+    for _ in 0..1_000 {
+        let (cache, calls, key, started) =
+            (cache.clone(), calls.clone(), key.clone(), started.clone());
+        tasks.push(tokio::spawn(async move {
+            started.hit();
+            cache
+                .get_or_load(&key, &Options::new(), || async {
+                    let n = calls.hit();
+                    started.reach(1_000).await;
+                    sleep_ms(20).await;
+                    Err::<u32, String>(format!("db down #{n}"))
+                })
+                .await
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), Err("db down #1".to_string()));
+    }
+    assert_eq!(calls.get(), 1);
+    // Not cached: the next call loads again and can succeed.
+    let next = cache
+        .get_or_load(&key, &Options::new(), || async {
+            calls.hit();
+            Ok::<u32, String>(5)
+        })
+        .await;
+    assert_eq!(next, Ok(5));
+    assert_eq!(calls.get(), 2);
+    assert_eq!(cache.stats().load_errors, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_leader_hands_the_load_over_to_a_waiter() {
+    let cache = local_only();
+    let calls = Calls::default();
+    let key = CacheKey::new("handover", &1);
+
+    let leader = {
+        let (cache, calls, key) = (cache.clone(), calls.clone(), key.clone());
+        tokio::spawn(async move {
+            cache
+                .get_or_load(&key, &Options::new(), || async {
+                    calls.hit();
+                    sleep_ms(10_000).await; // never finishes: the client hangs up first
+                    Ok::<_, String>("from leader".to_string())
+                })
+                .await
+        })
+    };
+    sleep_ms(50).await;
+    assert_eq!(calls.get(), 1);
+    let waiters: Vec<_> = (0..50)
+        .map(|_| {
+            let (cache, calls, key) = (cache.clone(), calls.clone(), key.clone());
+            tokio::spawn(async move {
+                cache
+                    .get_or_load(&key, &Options::new(), || async {
+                        calls.hit();
+                        sleep_ms(20).await;
+                        Ok::<_, String>("from waiter".to_string())
+                    })
+                    .await
+            })
+        })
+        .collect();
+    sleep_ms(50).await;
+    leader.abort();
+    let results = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut out = Vec::new();
+        for w in waiters {
+            out.push(w.await.unwrap());
+        }
+        out
+    })
+    .await
+    .expect("waiters must not wait forever after the leader is cancelled");
+    assert!(results.iter().all(|r| r.as_deref() == Ok("from waiter")));
+    // The leader's load plus exactly one take-over.
+    assert_eq!(calls.get(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn different_keys_load_independently() {
+    let cache = local_only();
+    let calls = Calls::default();
+    let tasks: Vec<_> = (0..100)
+        .map(|i| {
+            let (cache, calls) = (cache.clone(), calls.clone());
+            tokio::spawn(async move {
+                let key = CacheKey::new("many", &(i % 10));
+                cache
+                    .get_or_load(&key, &Options::new(), || async {
+                        calls.hit();
+                        sleep_ms(20).await;
+                        Ok::<_, String>(i % 10)
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for (i, t) in tasks.into_iter().enumerate() {
+        assert_eq!(t.await.unwrap(), Ok(i % 10));
+    }
+    assert_eq!(calls.get(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hard_timeout_without_stale_is_a_timeout_error_for_try_get_or_load() {
+    let cache = local_only();
+    let key = CacheKey::new("slow", &1);
+    let opts = Options::new().hard_timeout(Duration::from_millis(30));
+    let started = std::time::Instant::now();
+    let got = cache
+        .try_get_or_load(&key, &opts, || async {
+            sleep_ms(5_000).await;
+            Ok::<u8, String>(1)
+        })
+        .await;
+    assert_eq!(
+        got,
+        Err(cache_core::LoadError::Timeout(Duration::from_millis(30)))
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // get_or_load cannot return a timeout in the caller's error type: it waits for the loader.
+    let waited = cache
+        .get_or_load(&key, &opts, || async {
+            sleep_ms(60).await;
+            Ok::<u8, String>(2)
+        })
+        .await;
+    assert_eq!(waited, Ok(2));
+}

@@ -1,0 +1,7 @@
+//! The example server's tests: each starts its own server in-process, with its own SQLite file
+//! (and its own redis-server where it needs one), so they share one test binary safely.
+
+mod common;
+
+mod http;
+mod redis_nodes;
