@@ -160,3 +160,74 @@ pub(crate) fn parse_single<'a, A: ArgList>(
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+    use syn::LitInt;
+    use syn::parse::{Parse, ParseStream};
+
+    use super::{ArgList, flag, parse, value};
+    use crate::errors::Errors;
+
+    mod kw {
+        syn::custom_keyword!(size);
+        syn::custom_keyword!(fast);
+    }
+
+    #[derive(Default)]
+    struct Sample {
+        size: Option<LitInt>,
+        fast: bool,
+    }
+
+    impl ArgList for Sample {
+        const ATTR: &'static str = "#[sample]";
+        const NAMES: &'static [&'static str] = &["size", "fast"];
+
+        fn parse_one(&mut self, input: ParseStream<'_>) -> syn::Result<bool> {
+            if input.peek(kw::size) {
+                self.size = Some(value::<kw::size, _>(input, LitInt::parse)?);
+            } else if input.peek(kw::fast) {
+                self.fast = flag::<kw::fast>(input)?;
+            } else {
+                return Ok(false);
+            }
+            Ok(true)
+        }
+    }
+
+    fn messages(errors: Errors) -> Vec<String> {
+        match errors.finish() {
+            Ok(()) => Vec::new(),
+            Err(all) => all.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn every_mistake_is_reported_and_the_rest_is_still_read() {
+        let errors = Errors::new();
+        let args: Sample = parse(
+            quote!(colour = "red", size = "big", fast, size = 3, fast),
+            &errors,
+        );
+        assert!(args.fast);
+        assert_eq!(args.size.map(|s| s.to_string()).as_deref(), Some("3"));
+        assert_eq!(
+            messages(errors),
+            [
+                "unknown argument `colour`; `#[sample]` accepts: size, fast",
+                "expected integer literal",
+                "duplicate argument `fast`: each `#[sample]` argument may appear once",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_comma_is_reported_where_it_is_missing() {
+        let errors = Errors::new();
+        let args: Sample = parse(quote!(size = 3 fast), &errors);
+        assert_eq!(args.size.map(|s| s.to_string()).as_deref(), Some("3"));
+        assert_eq!(messages(errors), ["expected `,` between arguments"]);
+    }
+}

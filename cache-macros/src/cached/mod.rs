@@ -130,4 +130,23 @@ mod tests {
         assert!(out.contains("fn f (db : u8)"), "{out}");
         assert!(out.contains("compile_error"), "{out}");
     }
+
+    #[test]
+    fn errors_keep_the_companions_callers_name() {
+        let out = expand(
+            quote!(tiers = "disk"),
+            quote!(
+                pub fn f(#[cache(skip)] db: u8, id: u64) -> u8 {
+                    db
+                }
+            ),
+        );
+        assert!(out.contains("pub fn f (db : u8 , id : u64)"), "{out}");
+        assert!(out.contains("pub fn f_cache_key (id : & u64)"), "{out}");
+        assert!(
+            out.contains("pub async fn f_invalidate (id : & u64)"),
+            "{out}"
+        );
+        assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+    }
 }

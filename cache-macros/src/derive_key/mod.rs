@@ -34,3 +34,22 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         None => fallback::expand(&input, &private, errors),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    #[test]
+    fn errors_keep_the_items_callers_use() {
+        let out = super::expand(quote!(
+            #[cache_key(prefix = "store", id = store_id)]
+            struct Store {
+                id: i64,
+            }
+        ))
+        .to_string();
+        assert!(out.contains("KeyPart for Store"), "{out}");
+        assert!(out.contains("pub fn cache_key (& self)"), "{out}");
+        assert_eq!(out.matches("compile_error").count(), 1, "{out}");
+    }
+}
