@@ -2,13 +2,21 @@
 //!
 //! Use them through `cache_core` (feature `macros`, on by default), which re-exports both:
 //! `use cache_core::{cached, CacheKey};`. Generated code refers only to
-//! `::cache_core::__private`, so user imports cannot break it; `crate = path` points it at a
-//! renamed dependency.
+//! `::cache_core::__private_<version>` (see `private.rs`), so user imports cannot break it and a
+//! `cache-core` of another version fails to compile with that module's name in the error;
+//! `crate = path` points it at a renamed dependency.
+//!
+//! Both macros read their attributes the same way (`attr.rs`), collect every error before
+//! reporting (`errors.rs`), and on an error still emit the items callers use, next to the
+//! `compile_error!`s.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod attr;
 mod cached;
 mod derive_key;
+mod errors;
+mod private;
 
 use proc_macro::TokenStream;
 

@@ -1,11 +1,12 @@
-//! Parsing `#[cached(...)]` arguments: one typed field per argument, every unknown or repeated
-//! argument a spanned error that lists what is allowed. Values are only parsed here; what they
-//! mean (durations, tiers, key coverage) is checked in `validate.rs`.
+//! The arguments of `#[cached(...)]`, read by [`crate::attr`]: one typed field per argument.
+//! Values are only parsed here; what they mean (durations, tiers, key coverage) is checked in
+//! `validate.rs`.
 
-use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
-use syn::{Expr, ExprArray, Ident, LitBool, LitInt, LitStr, Path, Token};
+use syn::{Expr, ExprArray, LitBool, LitInt, LitStr, Path, Token};
+
+use crate::attr::{self, ArgList};
 
 mod kw {
     syn::custom_keyword!(key);
@@ -24,10 +25,6 @@ mod kw {
     syn::custom_keyword!(hard_timeout);
     syn::custom_keyword!(companions);
 }
-
-/// Every argument `#[cached]` accepts, in the order the error messages list them.
-pub(crate) const ALLOWED: &str = "key, ttl, stale, jitter, early_refresh, tags, name, flag, \
-     tiers, version, cache, crate, cache_none, soft_timeout, hard_timeout, companions";
 
 /// A duration argument: a humantime literal checked at compile time, or any expression.
 pub(crate) enum DurationArg {
@@ -54,113 +51,67 @@ pub(crate) struct CachedArgs {
     pub(crate) krate: Option<Path>,
     pub(crate) cache_none: Option<LitBool>,
     pub(crate) companions: Option<LitBool>,
-    /// Unknown and repeated arguments; parsing goes on past them to report them all.
-    pub(crate) errors: Vec<syn::Error>,
 }
 
-impl Parse for CachedArgs {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut args = CachedArgs::default();
-        while !input.is_empty() {
-            args.parse_one(input)?;
-            if input.is_empty() {
-                break;
-            }
-            input.parse::<Token![,]>()?;
-        }
-        Ok(args)
-    }
-}
+impl ArgList for CachedArgs {
+    const ATTR: &'static str = "#[cached]";
+    const NAMES: &'static [&'static str] = &[
+        "key",
+        "ttl",
+        "stale",
+        "jitter",
+        "early_refresh",
+        "tags",
+        "name",
+        "flag",
+        "tiers",
+        "version",
+        "cache",
+        "crate",
+        "cache_none",
+        "soft_timeout",
+        "hard_timeout",
+        "companions",
+    ];
 
-impl CachedArgs {
-    fn parse_one(&mut self, input: ParseStream<'_>) -> syn::Result<()> {
-        let la = input.lookahead1();
-        if la.peek(kw::key) {
-            self.arg::<kw::key, _>(input, "key", |a| &mut a.key, Expr::parse)
-        } else if la.peek(kw::ttl) {
-            self.arg::<kw::ttl, _>(input, "ttl", |a| &mut a.ttl, DurationArg::parse)
-        } else if la.peek(kw::stale) {
-            self.arg::<kw::stale, _>(input, "stale", |a| &mut a.stale, DurationArg::parse)
-        } else if la.peek(kw::soft_timeout) {
-            self.arg::<kw::soft_timeout, _>(
-                input,
-                "soft_timeout",
-                |a| &mut a.soft_timeout,
-                DurationArg::parse,
-            )
-        } else if la.peek(kw::hard_timeout) {
-            self.arg::<kw::hard_timeout, _>(
-                input,
-                "hard_timeout",
-                |a| &mut a.hard_timeout,
-                DurationArg::parse,
-            )
-        } else if la.peek(kw::jitter) {
-            self.arg::<kw::jitter, _>(input, "jitter", |a| &mut a.jitter, Expr::parse)
-        } else if la.peek(kw::early_refresh) {
-            self.arg::<kw::early_refresh, _>(
-                input,
-                "early_refresh",
-                |a| &mut a.early_refresh,
-                Expr::parse,
-            )
-        } else if la.peek(kw::tags) {
-            self.arg::<kw::tags, _>(input, "tags", |a| &mut a.tags, tags)
-        } else if la.peek(kw::name) {
-            self.arg::<kw::name, _>(input, "name", |a| &mut a.name, <LitStr as Parse>::parse)
-        } else if la.peek(kw::flag) {
-            self.arg::<kw::flag, _>(input, "flag", |a| &mut a.flag, <LitStr as Parse>::parse)
-        } else if la.peek(kw::tiers) {
-            self.arg::<kw::tiers, _>(input, "tiers", |a| &mut a.tiers, <LitStr as Parse>::parse)
-        } else if la.peek(kw::version) {
-            self.arg::<kw::version, _>(input, "version", |a| &mut a.version, LitInt::parse)
-        } else if la.peek(kw::cache_none) {
-            self.arg::<kw::cache_none, _>(
-                input,
-                "cache_none",
-                |a| &mut a.cache_none,
-                LitBool::parse,
-            )
-        } else if la.peek(kw::cache) {
-            self.arg::<kw::cache, _>(input, "cache", |a| &mut a.cache, Expr::parse)
-        } else if la.peek(kw::companions) {
-            self.arg::<kw::companions, _>(
-                input,
-                "companions",
-                |a| &mut a.companions,
-                LitBool::parse,
-            )
-        } else if la.peek(Token![crate]) {
-            self.arg::<Token![crate], _>(input, "crate", |a| &mut a.krate, Path::parse_mod_style)
-        } else if input.peek(Ident::peek_any) {
-            let error = unknown(input)?;
-            self.errors.push(error);
-            Ok(())
+    fn parse_one(&mut self, input: ParseStream<'_>) -> syn::Result<bool> {
+        use attr::value;
+        if input.peek(kw::key) {
+            self.key = Some(value::<kw::key, _>(input, Expr::parse)?);
+        } else if input.peek(kw::ttl) {
+            self.ttl = Some(value::<kw::ttl, _>(input, DurationArg::parse)?);
+        } else if input.peek(kw::stale) {
+            self.stale = Some(value::<kw::stale, _>(input, DurationArg::parse)?);
+        } else if input.peek(kw::soft_timeout) {
+            self.soft_timeout = Some(value::<kw::soft_timeout, _>(input, DurationArg::parse)?);
+        } else if input.peek(kw::hard_timeout) {
+            self.hard_timeout = Some(value::<kw::hard_timeout, _>(input, DurationArg::parse)?);
+        } else if input.peek(kw::jitter) {
+            self.jitter = Some(value::<kw::jitter, _>(input, Expr::parse)?);
+        } else if input.peek(kw::early_refresh) {
+            self.early_refresh = Some(value::<kw::early_refresh, _>(input, Expr::parse)?);
+        } else if input.peek(kw::tags) {
+            self.tags = Some(value::<kw::tags, _>(input, tags)?);
+        } else if input.peek(kw::name) {
+            self.name = Some(value::<kw::name, _>(input, <LitStr as Parse>::parse)?);
+        } else if input.peek(kw::flag) {
+            self.flag = Some(value::<kw::flag, _>(input, <LitStr as Parse>::parse)?);
+        } else if input.peek(kw::tiers) {
+            self.tiers = Some(value::<kw::tiers, _>(input, <LitStr as Parse>::parse)?);
+        } else if input.peek(kw::version) {
+            self.version = Some(value::<kw::version, _>(input, LitInt::parse)?);
+        } else if input.peek(kw::cache_none) {
+            self.cache_none = Some(value::<kw::cache_none, _>(input, LitBool::parse)?);
+        } else if input.peek(kw::cache) {
+            self.cache = Some(value::<kw::cache, _>(input, Expr::parse)?);
+        } else if input.peek(kw::companions) {
+            self.companions = Some(value::<kw::companions, _>(input, LitBool::parse)?);
+        } else if input.peek(Token![crate]) {
+            self.krate = Some(value::<Token![crate], _>(input, Path::parse_mod_style)?);
         } else {
-            Err(la.error())
+            return Ok(false);
         }
-    }
-
-    /// Parses `name = value` into `slot`; a repeated argument is recorded as an error at its
-    /// second `name`, and parsing goes on.
-    fn arg<K: Parse + Spanned, T>(
-        &mut self,
-        input: ParseStream<'_>,
-        name: &str,
-        slot: fn(&mut Self) -> &mut Option<T>,
-        parse: fn(ParseStream<'_>) -> syn::Result<T>,
-    ) -> syn::Result<()> {
-        let at = input.parse::<K>()?.span();
-        input.parse::<Token![=]>()?;
-        let value = parse(input)?;
-        if slot(self).is_some() {
-            let msg =
-                format!("duplicate argument `{name}`: each `#[cached]` argument may appear once");
-            self.errors.push(syn::Error::new(at, msg));
-        } else {
-            *slot(self) = Some(value);
-        }
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -192,25 +143,4 @@ fn tags(input: ParseStream<'_>) -> syn::Result<ExprArray> {
         );
     }
     input.parse()
-}
-
-/// An unknown `name = value`: the error names it and what is allowed; the value is skipped so
-/// the remaining arguments are still checked.
-fn unknown(input: ParseStream<'_>) -> syn::Result<syn::Error> {
-    let name = input.call(Ident::parse_any)?;
-    let error = syn::Error::new(
-        name.span(),
-        format!("unknown argument `{name}`; `#[cached]` accepts: {ALLOWED}"),
-    );
-    input.step(|cursor| {
-        let mut rest = *cursor;
-        while let Some((tt, next)) = rest.token_tree() {
-            if matches!(&tt, proc_macro2::TokenTree::Punct(p) if p.as_char() == ',') {
-                break;
-            }
-            rest = next;
-        }
-        Ok(((), rest))
-    })?;
-    Ok(error)
 }

@@ -1,17 +1,45 @@
-//! The companions of a cached function: `<fn>_cache_key` (the one place the key is computed;
-//! the function calls it too) and `<fn>_invalidate`.
+//! The companions of a cached function: `<fn>_cache_key` (the key the function computes, from
+//! the same code in `key.rs`) and `<fn>_invalidate`.
+//!
+//! Next to an error they are still emitted, with the same signatures and bodies that never run
+//! (the crate does not compile anyway), so callers of the companions raise no errors of their
+//! own and the one mistake is reported once.
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use syn::{GenericParam, Ident};
 
-use super::expand::{KeyUse, cache_ref, helper_name, key_call, key_value, p};
+use super::key::{KeyUse, key_value};
 use super::mentions::Mentions;
+use super::outline::{CacheSource, Companions, Outline};
 use super::params::Param;
-use super::validate::{CacheSource, Plan};
+use super::validate::Plan;
 
-/// Lints that generated items may trigger through the user's types and names.
-fn allow_lints() -> TokenStream {
+/// What the companions' bodies are.
+#[derive(Clone, Copy)]
+pub(super) enum Bodies<'a> {
+    /// Computed from a checked plan.
+    Real(&'a Plan),
+    /// Placeholders next to the errors.
+    Stub,
+}
+
+/// Both companions, where the outline places them (or nothing).
+pub(super) fn companions(outline: &Outline, bodies: Bodies<'_>) -> TokenStream {
+    if outline.companions == Companions::None {
+        return TokenStream::new();
+    }
+    let key_fn = key_fn(outline, bodies);
+    let invalidate_fn = invalidate_fn(outline, bodies);
+    quote!(#key_fn #invalidate_fn)
+}
+
+/// Lints that generated items may trigger through the user's types and names; a stub also
+/// leaves its parameters unused.
+fn allow_lints(bodies: Bodies<'_>) -> TokenStream {
+    let unused = matches!(bodies, Bodies::Stub).then(|| quote!(unused_variables,));
     quote!(#[allow(
+        #unused
         dead_code,
         clippy::ptr_arg,
         clippy::extra_unused_lifetimes,
@@ -21,14 +49,20 @@ fn allow_lints() -> TokenStream {
     )])
 }
 
+fn stub_body() -> TokenStream {
+    quote!(::core::unreachable!(
+        "`#[cached]` reported an error for this function"
+    ))
+}
+
 /// Parameters of a companion: `&self` and each listed parameter by reference.
 fn companion_inputs<'a>(
-    plan: &'a Plan,
+    outline: &'a Outline,
     keep: impl Fn(&Param) -> bool + 'a,
     named: bool,
 ) -> TokenStream {
-    let receiver = plan.params.receiver.as_ref().map(|_| quote!(&self,));
-    let typed = plan.params.typed.iter().filter(|t| keep(t)).map(|t| {
+    let receiver = outline.params.receiver.as_ref().map(|_| quote!(&self,));
+    let typed = outline.params.typed.iter().filter(|t| keep(t)).map(|t| {
         // `&impl A + B` is ambiguous: `&(impl A + B)`.
         let ty = match &t.ty {
             ty @ (syn::Type::ImplTrait(_) | syn::Type::TraitObject(_)) => quote!((#ty)),
@@ -45,15 +79,18 @@ fn companion_inputs<'a>(
     quote!(#receiver #(#typed),*)
 }
 
-pub(super) fn key_fn(plan: &Plan) -> TokenStream {
-    let p = p(plan);
-    let (vis, sig) = (&plan.func.vis, &plan.func.sig);
-    let name = helper_name(plan, "cache_key");
+fn key_fn(outline: &Outline, bodies: Bodies<'_>) -> TokenStream {
+    let p = &outline.private;
+    let (vis, sig) = (&outline.func.vis, &outline.func.sig);
+    let name = outline.companion_name("cache_key");
     let generics = &sig.generics;
     let where_clause = &generics.where_clause;
-    let inputs = companion_inputs(plan, |t| !t.skip, false);
-    let value = key_value(plan, quote!(self), KeyUse::Build);
-    let allow = allow_lints();
+    let inputs = companion_inputs(outline, |t| !t.skip, false);
+    let body = match bodies {
+        Bodies::Real(plan) => key_value(plan, quote!(self), KeyUse::Build),
+        Bodies::Stub => stub_body(),
+    };
+    let allow = allow_lints(bodies);
     let doc = format!(
         "The cache key `{}` uses for these arguments (each by reference; \
          `#[cache(skip)]` ones left out).",
@@ -63,19 +100,19 @@ pub(super) fn key_fn(plan: &Plan) -> TokenStream {
         #[doc = #doc]
         #allow
         #vis fn #name #generics (#inputs) -> #p::CacheKey #where_clause {
-            #value
+            #body
         }
     }
 }
 
-pub(super) fn invalidate_fn(plan: &Plan) -> TokenStream {
-    let p = p(plan);
-    let (vis, sig) = (&plan.func.vis, &plan.func.sig);
-    let name = helper_name(plan, "invalidate");
+fn invalidate_fn(outline: &Outline, bodies: Bodies<'_>) -> TokenStream {
+    let p = &outline.private;
+    let (vis, sig) = (&outline.func.vis, &outline.func.sig);
+    let name = outline.companion_name("invalidate");
     let generics = &sig.generics;
     let where_clause = &generics.where_clause;
     // The `cache = …` expression may read skipped arguments: take those too.
-    let cache_uses: Vec<String> = match &plan.cache {
+    let cache_uses: Vec<String> = match &outline.cache {
         CacheSource::Borrowed(e) | CacheSource::Owned(e) => {
             Mentions::of(e).values.into_keys().collect()
         }
@@ -87,26 +124,36 @@ pub(super) fn invalidate_fn(plan: &Plan) -> TokenStream {
                 .iter()
                 .any(|b| cache_uses.contains(&b.to_string()))
     };
-    let inputs = companion_inputs(plan, wanted, true);
-    let destructure = plan
-        .params
-        .typed
-        .iter()
-        .filter(|t| wanted(t))
-        .filter_map(|t| {
-            let name = &t.name;
-            let uses = t
-                .bindings
+    let inputs = companion_inputs(outline, wanted, true);
+    let body = match bodies {
+        Bodies::Real(_) => {
+            let destructure = outline
+                .params
+                .typed
                 .iter()
-                .any(|b| cache_uses.contains(&b.to_string()));
-            t.destructure.as_ref().filter(|_| uses).map(|_| {
-                let pat = &t.key_pat;
-                quote!(let #pat = #name;)
-            })
-        });
-    let key = key_call(plan, true);
-    let cache = cache_ref(plan, false);
-    let allow = allow_lints();
+                .filter(|t| wanted(t))
+                .filter_map(|t| {
+                    let name = &t.name;
+                    let uses = t
+                        .bindings
+                        .iter()
+                        .any(|b| cache_uses.contains(&b.to_string()));
+                    t.destructure.as_ref().filter(|_| uses).map(|_| {
+                        let pat = &t.key_pat;
+                        quote!(let #pat = #name;)
+                    })
+                });
+            let key = key_call(outline);
+            let cache = outline.cache_ref(false);
+            quote! {
+                #(#destructure)*
+                let __cached_cache: &#p::Cache = #cache;
+                __cached_cache.invalidate(&#key).await;
+            }
+        }
+        Bodies::Stub => stub_body(),
+    };
+    let allow = allow_lints(bodies);
     let doc = format!(
         "Removes the entry `{}` cached for these arguments from every tier (and every node), \
          so the next call loads again.",
@@ -116,9 +163,43 @@ pub(super) fn invalidate_fn(plan: &Plan) -> TokenStream {
         #[doc = #doc]
         #allow
         #vis async fn #name #generics (#inputs) #where_clause {
-            #(#destructure)*
-            let __cached_cache: &#p::Cache = #cache;
-            __cached_cache.invalidate(&#key).await;
+            #body
         }
+    }
+}
+
+/// The call of `<fn>_cache_key` from another companion, whose arguments already are
+/// references.
+fn key_call(outline: &Outline) -> TokenStream {
+    let path = key_fn_path(outline);
+    let receiver = outline.params.receiver.as_ref().map(|_| quote!(self,));
+    let args = outline
+        .params
+        .typed
+        .iter()
+        .filter(|t| !t.skip)
+        .map(|t| &t.name);
+    quote!(#path(#receiver #(#args),*))
+}
+
+/// `load_cache_key::<T, N>` or `Self::load_cache_key::<T, N>`.
+fn key_fn_path(outline: &Outline) -> TokenStream {
+    let name = outline.companion_name("cache_key");
+    let generics: Vec<&Ident> = outline
+        .func
+        .sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|g| match g {
+            GenericParam::Type(t) => Some(&t.ident),
+            GenericParam::Const(c) => Some(&c.ident),
+            GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    let turbofish = (!generics.is_empty()).then(|| quote!(::<#(#generics),*>));
+    match outline.companions {
+        Companions::Assoc => quote!(Self::#name #turbofish),
+        Companions::Free | Companions::None => quote!(#name #turbofish),
     }
 }

@@ -1,24 +1,27 @@
-//! `#[cached]`: parse (`args.rs`, `params.rs`) → validate (`validate.rs`) → expand (`expand.rs`).
+//! `#[cached]`: parse (`args.rs`, `params.rs`) → outline (`outline.rs`) → validate
+//! (`validate.rs`) → expand (`expand.rs`, `key.rs`, `companions.rs`), or on any error the
+//! fallback (`fallback.rs`).
 
 mod args;
 mod companions;
 mod expand;
+mod fallback;
+mod key;
 mod mentions;
 mod options;
+mod outline;
 mod params;
 mod validate;
 
-use proc_macro2::{Span, TokenStream};
-use quote::ToTokens;
+use proc_macro2::TokenStream;
 use syn::ItemFn;
 
-fn err(span: Span, msg: &str) -> syn::Error {
-    syn::Error::new(span, msg)
-}
+use crate::attr;
+use crate::errors::Errors;
 
-/// The attribute's entry point. On any error the function is emitted unchanged (minus the
-/// `#[cache(..)]` parameter attributes) next to the errors, so the rest of the crate still
-/// type-checks and rust-analyzer keeps working.
+/// The attribute's entry point. Every error is collected and reported together; with any, the
+/// fallback emits the function unchanged and its companions, so the rest of the crate still
+/// type-checks.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let func: ItemFn = match syn::parse2(item.clone()) {
         Ok(func) => func,
@@ -32,18 +35,20 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return out;
         }
     };
-    let parsed = syn::parse2::<args::CachedArgs>(args);
-    let planned = parsed.and_then(|args| validate::plan(args, func.clone()));
-    match planned {
-        Ok(plan) => expand::expand(&plan),
-        Err(error) => {
-            let mut original = func;
-            params::strip_cache_attrs(&mut original.sig);
-            let mut out = original.into_token_stream();
-            out.extend(error.to_compile_error());
-            out
-        }
+    let errors = Errors::new();
+    let args = attr::parse::<args::CachedArgs>(args, &errors);
+    // Checking the function against arguments that did not read cleanly would only guess
+    // (an unreadable `key` is not "no key"): then only what is wrong with them is reported.
+    let args_read_cleanly = errors.is_empty();
+    let outline = outline::outline(&args, func.clone(), &errors);
+    if !args_read_cleanly {
+        return fallback::expand(func, &outline, errors);
     }
+    let plan = validate::plan(args, outline, &errors);
+    if !errors.is_empty() {
+        return fallback::expand(func, &plan.outline, errors);
+    }
+    expand::expand(&plan)
 }
 
 #[cfg(test)]
@@ -104,9 +109,10 @@ mod tests {
             ),
         );
         assert!(
-            out.contains(
-                "let __cached_opts : & :: cache_core :: __private :: Options = & __CACHED_OPTS"
-            ),
+            out.contains(&format!(
+                "let __cached_opts : & :: cache_core :: {} :: Options = & __CACHED_OPTS",
+                crate::private::MODULE
+            )),
             "{out}"
         );
     }
@@ -123,5 +129,24 @@ mod tests {
         );
         assert!(out.contains("fn f (db : u8)"), "{out}");
         assert!(out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn errors_keep_the_companions_callers_name() {
+        let out = expand(
+            quote!(tiers = "disk"),
+            quote!(
+                pub fn f(#[cache(skip)] db: u8, id: u64) -> u8 {
+                    db
+                }
+            ),
+        );
+        assert!(out.contains("pub fn f (db : u8 , id : u64)"), "{out}");
+        assert!(out.contains("pub fn f_cache_key (id : & u64)"), "{out}");
+        assert!(
+            out.contains("pub async fn f_invalidate (id : & u64)"),
+            "{out}"
+        );
+        assert_eq!(out.matches("compile_error").count(), 1, "{out}");
     }
 }

@@ -3,12 +3,12 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
-use syn::{Expr, GenericParam, LitStr, Signature};
+use syn::{Expr, GenericParam, LitStr};
 
 use super::args::{CachedArgs, DurationArg};
-use super::err;
 use super::mentions::Mentions;
-use super::params::Params;
+use super::outline::Outline;
+use crate::errors::Errors;
 
 /// Builder calls such as `ttl(..)`, without the leading dot.
 pub(crate) struct OptionCalls {
@@ -18,13 +18,8 @@ pub(crate) struct OptionCalls {
     pub(crate) per_call: Vec<TokenStream>,
 }
 
-pub(crate) fn calls(
-    args: &CachedArgs,
-    sig: &Signature,
-    params: &Params,
-    p: &TokenStream,
-    errors: &mut Vec<syn::Error>,
-) -> OptionCalls {
+pub(crate) fn calls(args: &CachedArgs, outline: &Outline, errors: &Errors) -> OptionCalls {
+    let (sig, params, p) = (&outline.func.sig, &outline.params, &outline.private);
     // Names that, when an option uses them, make it per call.
     let mut dynamic_names: Vec<String> = vec!["self".into(), "Self".into()];
     for p in &params.typed {
@@ -97,9 +92,9 @@ pub(crate) fn calls(
 /// A humantime literal as `Duration::new(secs, nanos)`.
 fn duration(lit: &LitStr, p: &TokenStream) -> syn::Result<TokenStream> {
     let d = humantime::parse_duration(&lit.value()).map_err(|e| {
-        err(
+        syn::Error::new(
             lit.span(),
-            &format!(
+            format!(
                 "invalid duration {:?}: {e}; write it like \"90s\", \"10m\" or \"1h 30m\"",
                 lit.value()
             ),
@@ -127,7 +122,7 @@ fn tiers(lit: &LitStr, is_async: bool, p: &TokenStream) -> syn::Result<TokenStre
                      I/O, and a sync `#[cached]` fn never blocks on a runtime; make the \
                      function `async` or use `tiers = \"request, local\"`"
                 );
-                return Err(err(lit.span(), &msg));
+                return Err(syn::Error::new(lit.span(), msg));
             }
             "redis" | "remote" => quote!(#p::Tiers::REMOTE),
             other => {
@@ -135,13 +130,13 @@ fn tiers(lit: &LitStr, is_async: bool, p: &TokenStream) -> syn::Result<TokenStre
                     "unknown tier `{other}`; `tiers` is a comma-separated subset of \
                      `request, local, redis`"
                 );
-                return Err(err(lit.span(), &msg));
+                return Err(syn::Error::new(lit.span(), msg));
             }
         };
         consts.push(c);
     }
     if consts.is_empty() {
-        return Err(err(
+        return Err(syn::Error::new(
             lit.span(),
             "`tiers` names no tier; use a subset of `request, local, redis`",
         ));

@@ -4,10 +4,42 @@
 
 use proc_macro2::Span;
 use quote::format_ident;
+use syn::parse::ParseStream;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{Attribute, FnArg, Ident, Pat, Signature, Type};
+
+use crate::attr::{self, ArgList};
+use crate::errors::Errors;
+
+mod kw {
+    syn::custom_keyword!(skip);
+}
+
+/// The arguments of `#[cache(..)]` on a parameter.
+#[derive(Default)]
+struct ParamArgs {
+    skip: bool,
+}
+
+impl ArgList for ParamArgs {
+    const ATTR: &'static str = "#[cache]";
+    const NAMES: &'static [&'static str] = &["skip"];
+
+    fn parse_one(&mut self, input: ParseStream<'_>) -> syn::Result<bool> {
+        if input.peek(kw::skip) {
+            self.skip = attr::flag::<kw::skip>(input)?;
+        } else {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn unknown(_: &Ident) -> String {
+        "unknown parameter option; the only one is `#[cache(skip)]`".into()
+    }
+}
 
 /// The `self` parameter.
 pub(crate) struct Receiver {
@@ -47,8 +79,8 @@ pub(crate) struct Params {
 }
 
 /// Reads the parameters of `sig`, removing `#[cache(..)]` attributes and renaming patterns in
-/// it. Errors (unknown `#[cache(..)]` options) are pushed to `errors`.
-pub(crate) fn analyze(sig: &mut Signature, errors: &mut Vec<syn::Error>) -> Params {
+/// it. Errors (unknown `#[cache(..)]` options) are recorded in `errors`.
+pub(crate) fn analyze(sig: &mut Signature, errors: &Errors) -> Params {
     let mut receiver = None;
     let mut typed = Vec::new();
     for (index, input) in sig.inputs.iter_mut().enumerate() {
@@ -93,37 +125,10 @@ pub(crate) fn analyze(sig: &mut Signature, errors: &mut Vec<syn::Error>) -> Para
     Params { receiver, typed }
 }
 
-/// Removes every `#[cache(..)]` attribute from a parameter of `sig`, leaving the rest as is;
-/// used to emit the untouched item next to an error.
-pub(crate) fn strip_cache_attrs(sig: &mut Signature) {
-    for input in &mut sig.inputs {
-        let attrs = match input {
-            FnArg::Receiver(r) => &mut r.attrs,
-            FnArg::Typed(t) => &mut t.attrs,
-        };
-        attrs.retain(|a| !a.path().is_ident("cache"));
-    }
-}
-
 /// Removes `#[cache(..)]` from `attrs`; whether it said `skip`.
-fn take_skip(attrs: &mut Vec<Attribute>, errors: &mut Vec<syn::Error>) -> bool {
-    let mut skip = false;
-    for attr in attrs.iter().filter(|a| a.path().is_ident("cache")) {
-        let parsed = attr.parse_nested_meta(|meta| {
-            if meta.path.is_ident("skip") {
-                if skip {
-                    return Err(meta.error("`skip` is given twice"));
-                }
-                skip = true;
-                Ok(())
-            } else {
-                Err(meta.error("unknown parameter option; the only one is `#[cache(skip)]`"))
-            }
-        });
-        if let Err(error) = parsed {
-            errors.push(error);
-        }
-    }
+fn take_skip(attrs: &mut Vec<Attribute>, errors: &Errors) -> bool {
+    let found = attr::parse_single::<ParamArgs>(attrs, "cache", errors);
+    let skip = found.is_some_and(|(args, _)| args.skip);
     attrs.retain(|a| !a.path().is_ident("cache"));
     skip
 }

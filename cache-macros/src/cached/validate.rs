@@ -1,15 +1,17 @@
 //! Checking parsed arguments against the function and turning both into a [`Plan`]: what
 //! `expand.rs` needs, with every value already known to be valid.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
-use syn::{Expr, ItemFn, LitStr, ReturnType, Type};
+use syn::{Expr, LitStr, ReturnType, Type};
 
 use super::args::CachedArgs;
 use super::mentions::Mentions;
-use super::params::{self, Params};
-use super::{err, options};
+use super::options;
+use super::outline::Outline;
+use super::params::Params;
+use crate::errors::Errors;
 
 /// How the return type maps onto the engine's `Result<T, E>`.
 pub(crate) enum Shape {
@@ -18,32 +20,11 @@ pub(crate) enum Shape {
     Value,
 }
 
-/// Where the emitted function gets its `Cache`.
-pub(crate) enum CacheSource {
-    Global,
-    /// Borrowed for the whole call.
-    Borrowed(Expr),
-    /// Uses arguments that the loader moves: cloned first.
-    Owned(Expr),
-}
-
-/// Where `<fn>_cache_key` / `<fn>_invalidate` go, if anywhere.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Companions {
-    None,
-    /// Free functions (called unqualified).
-    Free,
-    /// Associated functions of the same impl (called as `Self::…`).
-    Assoc,
-}
-
+/// A function whose arguments all checked out: what `expand.rs` needs.
 pub(crate) struct Plan {
-    pub(crate) krate: TokenStream,
-    /// The function as emitted: `#[cache]` attributes removed, patterns renamed.
-    pub(crate) func: ItemFn,
+    pub(crate) outline: Outline,
     pub(crate) ret: Type,
     pub(crate) shape: Shape,
-    pub(crate) params: Params,
     pub(crate) key: Option<Expr>,
     pub(crate) name: TokenStream,
     pub(crate) name_is_default: bool,
@@ -52,38 +33,29 @@ pub(crate) struct Plan {
     pub(crate) static_opts: Vec<TokenStream>,
     /// Builder calls that use the arguments (applied per call).
     pub(crate) dynamic_opts: Vec<TokenStream>,
-    pub(crate) cache: CacheSource,
-    pub(crate) companions: Companions,
 }
 
-impl Plan {
-    pub(crate) fn is_async(&self) -> bool {
-        self.func.sig.asyncness.is_some()
-    }
-}
-
-/// Validates everything, reporting every problem at once.
-pub(crate) fn plan(mut args: CachedArgs, mut func: ItemFn) -> Result<Plan, syn::Error> {
-    let mut errors = std::mem::take(&mut args.errors);
-    let params = params::analyze(&mut func.sig, &mut errors);
-    let sig = &func.sig;
+/// Checks the arguments against the function, recording every problem in `errors`; the plan
+/// is only expanded when there is none.
+pub(crate) fn plan(args: CachedArgs, outline: Outline, errors: &Errors) -> Plan {
+    let sig = &outline.func.sig;
     if let Some(c) = &sig.constness {
-        errors.push(err(c.span, "`#[cached]` cannot be used on a `const fn`"));
+        errors.at(c.span, "`#[cached]` cannot be used on a `const fn`");
     }
     let ret = match &sig.output {
         ReturnType::Type(_, ty) => (**ty).clone(),
         ReturnType::Default => {
-            errors.push(err(
+            errors.at(
                 sig.ident.span(),
                 "a `#[cached]` function must return the value to cache",
-            ));
+            );
             syn::parse_quote!(())
         }
     };
     if sig.asyncness.is_none() && matches!(&ret, Type::ImplTrait(_)) {
         let msg =
             "`#[cached]` cannot cache an `impl Trait` value; for a future, write an `async fn`";
-        errors.push(err(ret.span(), msg));
+        errors.at(ret.span(), msg);
     }
     let shape = match last_segment(&ret).as_deref() {
         Some("Result") => Shape::Result,
@@ -91,28 +63,23 @@ pub(crate) fn plan(mut args: CachedArgs, mut func: ItemFn) -> Result<Plan, syn::
         Some("Option") => Shape::Value,
         _ => {
             if let Some(b) = args.cache_none.as_ref().filter(|b| b.value) {
-                errors.push(err(
+                errors.at(
                     b.span(),
                     "`cache_none` only applies to functions returning `Option<T>`",
-                ));
+                );
             }
             Shape::Value
         }
     };
 
-    let krate = match &args.krate {
-        Some(path) => path.to_token_stream(),
-        None => quote!(::cache_core),
-    };
-    let p = quote!(#krate::__private);
-    let opts = options::calls(&args, sig, &params, &p, &mut errors);
+    let opts = options::calls(&args, &outline, errors);
 
     let version = match &args.version {
         Some(v) => v.base10_parse::<u32>().unwrap_or_else(|e| {
-            errors.push(err(
+            errors.at(
                 v.span(),
-                &format!("`version` must be a `u32` schema version: {e}"),
-            ));
+                format!("`version` must be a `u32` schema version: {e}"),
+            );
             0
         }),
         None => 0,
@@ -126,61 +93,24 @@ pub(crate) fn plan(mut args: CachedArgs, mut func: ItemFn) -> Result<Plan, syn::
         }
     };
 
-    check_key(&args.key, &params, &mut errors);
+    check_key(&args.key, &outline.params, errors);
 
-    let cache = match args.cache {
-        None => CacheSource::Global,
-        Some(e) => {
-            let m = Mentions::of(&e);
-            let self_moves =
-                params.receiver.as_ref().is_some_and(|r| !r.shared_ref) && m.uses("self");
-            let arg_moves = params
-                .typed
-                .iter()
-                .any(|t| !t.is_shared_ref() && t.bindings.iter().any(|b| m.uses(&b.to_string())));
-            if self_moves || arg_moves {
-                CacheSource::Owned(e)
-            } else {
-                CacheSource::Borrowed(e)
-            }
-        }
-    };
-
-    let companions = match (&args.companions, &params.receiver) {
-        (Some(b), _) if !b.value => Companions::None,
-        (Some(_), Some(_)) => Companions::Assoc,
-        (None, Some(_)) if matches!(func.vis, syn::Visibility::Inherited) => Companions::None,
-        (None, Some(_)) => Companions::Assoc,
-        (_, None) if mentions_self_type(&func) => Companions::Assoc,
-        (_, None) => Companions::Free,
-    };
-
-    if let Some(combined) = errors.into_iter().reduce(|mut acc, e| {
-        acc.combine(e);
-        acc
-    }) {
-        return Err(combined);
-    }
-    Ok(Plan {
-        krate,
-        func,
+    Plan {
+        outline,
         ret,
         shape,
-        params,
         key: args.key,
         name,
         name_is_default,
         version,
         static_opts: opts.fixed,
         dynamic_opts: opts.per_call,
-        cache,
-        companions,
-    })
+    }
 }
 
 /// The key safety rule: with `key = …`, every argument not `#[cache(skip)]` must appear in it,
 /// and no skipped one may. Without `key`, `impl Trait` arguments must be `impl KeyPart`.
-fn check_key(key: &Option<Expr>, params: &Params, errors: &mut Vec<syn::Error>) {
+fn check_key(key: &Option<Expr>, params: &Params, errors: &Errors) {
     let Some(key) = key else {
         for p in params.typed.iter().filter(|p| !p.skip) {
             if let Some(bad) = impl_trait_without_key_part(&p.ty) {
@@ -190,13 +120,13 @@ fn check_key(key: &Option<Expr>, params: &Params, errors: &mut Vec<syn::Error>) 
                      use as `impl KeyPart`; add `KeyPart` to its bounds, mark it #[cache(skip)], \
                      or say what identifies it with `key = …`"
                 );
-                errors.push(err(bad, &msg));
+                errors.at(bad, msg);
             }
         }
         return;
     };
     let m = Mentions::of(key);
-    let mut check = |name: String, span: Span, skip: bool| {
+    let check = |name: String, span: Span, skip: bool| {
         let msg = match (skip, m.values.get(&name)) {
             (false, None) if name == "self" => (
                 span,
@@ -220,7 +150,7 @@ fn check_key(key: &Option<Expr>, params: &Params, errors: &mut Vec<syn::Error>) 
             ),
             _ => return,
         };
-        errors.push(err(msg.0, &msg.1));
+        errors.at(msg.0, msg.1);
     };
     if let Some(r) = &params.receiver {
         check("self".into(), r.span, r.skip);
@@ -257,16 +187,4 @@ fn last_segment(ty: &Type) -> Option<String> {
         Type::Group(g) => last_segment(&g.elem),
         _ => None,
     }
-}
-
-/// Whether the signature or body names `Self` (then the function is in an impl).
-fn mentions_self_type(func: &ItemFn) -> bool {
-    fn walk(tokens: TokenStream) -> bool {
-        tokens.into_iter().any(|tt| match tt {
-            TokenTree::Ident(i) => i == "Self",
-            TokenTree::Group(g) => walk(g.stream()),
-            _ => false,
-        })
-    }
-    walk(func.sig.to_token_stream()) || walk(func.block.to_token_stream())
 }

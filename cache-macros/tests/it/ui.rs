@@ -1,6 +1,6 @@
 //! Compile-time behaviour of the macros: every `pass` case compiles and runs (each asserts its
 //! own memoization in `main`), every `fail` case fails with the message in its `.stderr`.
-//! Regenerate the snapshots with `TRYBUILD=overwrite cargo test -p cache-macros --test ui`.
+//! Regenerate the snapshots with `TRYBUILD=overwrite cargo test -p cache-macros --test it ui`.
 
 #[test]
 fn ui() {
