@@ -11,6 +11,7 @@
 //! ```
 
 mod cluster;
+pub mod fixtures;
 mod resp;
 mod server;
 

@@ -1,4 +1,4 @@
-//! Shared state and the router.
+//! Assembling the shared state from the configuration, and the router.
 
 use std::sync::Arc;
 
@@ -7,37 +7,13 @@ use axum::routing::{get, post};
 use cache_core::metrics::prometheus::PrometheusMetrics;
 use cache_core::{Cache, FlagSource, Flags, LocalTier, RequestScopeLayer};
 use cache_redis::RedisTier;
-use cache_redis::flags::RedisFlagSource;
 
+use crate::cached;
 use crate::config::Config;
 use crate::db::{Db, SeedSize};
 use crate::likes::Likes;
 use crate::routes;
-
-/// Everything a handler needs. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    /// The database.
-    pub db: Db,
-    /// The multi-tier cache.
-    pub cache: Cache,
-    /// Where `/metrics` reads from.
-    pub metrics: PrometheusMetrics,
-    /// Bearer token for `/admin/*`.
-    pub admin_token: Arc<str>,
-    /// The Redis tier, when `REDIS_URL` is set.
-    pub redis: Option<RedisTier>,
-    /// Flags shared by every node through Redis, when `REDIS_URL` is set.
-    pub shared_flags: Option<RedisFlagSource>,
-    /// Where likes go: write-back through Redis, or write-through without it.
-    pub likes: Likes,
-}
-
-/// The Redis hash holding the live flags shared by every node.
-pub const FLAG_HASH: &str = "web:flags";
-
-/// Code defaults for the flags; `CACHE_FLAGS` and `/admin/flags` override them.
-pub const DEFAULT_FLAGS: &str = "*=on";
+use crate::state::{AppState, DEFAULT_FLAGS, FLAG_HASH};
 
 impl AppState {
     /// Opens the database and builds the cache described by `config`.
@@ -82,7 +58,7 @@ impl AppState {
         };
         let cache = builder.build();
         Ok(AppState {
-            likes: Likes::new(&db, &cache, redis.as_ref())?,
+            likes: Likes::new(&db, &cache, redis.as_ref(), cached::post_cache_key)?,
             db,
             cache,
             metrics,

@@ -6,9 +6,9 @@ use bytes::Bytes;
 use cache_core::{CacheKey, Micros, cached};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::models::{ChainVersion, PostJson, StoreJson};
+use crate::state::AppState;
 
 /// A finished JSON document: cloning it is a reference-count bump, serving it is a copy.
 #[derive(Debug, Clone, Serialize, Deserialize)]

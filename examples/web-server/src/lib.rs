@@ -14,7 +14,9 @@ pub mod error;
 pub mod likes;
 pub mod models;
 pub mod routes;
+pub mod state;
 pub mod warm;
 
-pub use app::{AppState, router};
+pub use app::router;
 pub use config::Config;
+pub use state::AppState;

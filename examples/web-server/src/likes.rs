@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cache_core::Cache;
+use cache_core::{Cache, CacheKey};
 use cache_redis::RedisTier;
 use cache_writeback::{Batch, FlusherHandle, Sink, SinkError, WriteBack};
 
@@ -44,6 +44,9 @@ pub enum Likes {
 pub struct DbSink {
     db: Db,
     cache: Cache,
+    /// The cached post's key (`cached::post_cache_key`), passed in so likes sit below the
+    /// cached functions rather than beside them.
+    post_key: fn(&i64) -> CacheKey,
 }
 
 #[async_trait::async_trait]
@@ -59,17 +62,21 @@ impl Sink for DbSink {
             .await
             .map_err(SinkError::new)?;
         for (post, _) in &deltas {
-            self.cache
-                .invalidate(&crate::cached::post_cache_key(post))
-                .await;
+            self.cache.invalidate(&(self.post_key)(post)).await;
         }
         Ok(())
     }
 }
 
 impl Likes {
-    /// Write-back when a Redis tier is configured, write-through otherwise.
-    pub fn new(db: &Db, cache: &Cache, redis: Option<&RedisTier>) -> Result<Likes, String> {
+    /// Write-back when a Redis tier is configured, write-through otherwise. `post_key` names a
+    /// post's cached entry, which every flushed batch invalidates.
+    pub fn new(
+        db: &Db,
+        cache: &Cache,
+        redis: Option<&RedisTier>,
+        post_key: fn(&i64) -> CacheKey,
+    ) -> Result<Likes, String> {
         let Some(tier) = redis else {
             return Ok(Likes::WriteThrough(db.clone()));
         };
@@ -79,6 +86,7 @@ impl Likes {
         let sink = Arc::new(DbSink {
             db: db.clone(),
             cache: cache.clone(),
+            post_key,
         });
         let flusher = buffer.spawn_flusher(FLUSH_EVERY, sink.clone() as Arc<dyn Sink>);
         Ok(Likes::WriteBack {

@@ -2,8 +2,8 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::app::AppState;
 use crate::cached;
+use crate::state::AppState;
 
 /// Loads every chain's store list into the cache. Returns how many lists were loaded.
 pub async fn warm(app: &AppState) -> Result<usize, String> {

@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, header};
 use cache_core::Flags;
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The body of `PUT /admin/flags`: a spec like `"chains=off, likes=25%"`.
 #[derive(Debug, Deserialize)]

@@ -6,9 +6,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::id_from;
-use crate::app::AppState;
 use crate::cached;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The list as JSON. The ETag is derived from the cache key, which changes with any store
 /// update, so a client holding the current list gets `304 Not Modified` without the value even

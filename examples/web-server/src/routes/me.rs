@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 
-use crate::app::AppState;
 use crate::cached;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Recommendations for the user named by `X-User-Id`, each with its chain's name (asked once
 /// per store: after the first, the request tier answers).

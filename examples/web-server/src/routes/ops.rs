@@ -7,8 +7,8 @@ use axum::response::IntoResponse;
 
 use cache_redis::BreakerState;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Prometheus text format.
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {

@@ -5,10 +5,10 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 
 use super::id_from;
-use crate::app::AppState;
 use crate::cached;
 use crate::error::ApiError;
 use crate::models::PostJson;
+use crate::state::AppState;
 
 /// A post with its like count: the database count plus likes still buffered.
 pub async fn show(

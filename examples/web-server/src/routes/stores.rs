@@ -5,10 +5,10 @@ use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 
 use super::id_from;
-use crate::app::AppState;
 use crate::cached;
 use crate::error::ApiError;
 use crate::models::{StoreJson, StorePatch};
+use crate::state::AppState;
 
 /// One store with its chain's name.
 pub async fn show(

@@ -1,0 +1,37 @@
+//! The state every handler shares. Building it (and the router) is `app`'s job, so the cached
+//! functions and routes that take `&AppState` don't depend on how it is assembled.
+
+use std::sync::Arc;
+
+use cache_core::Cache;
+use cache_core::metrics::prometheus::PrometheusMetrics;
+use cache_redis::RedisTier;
+use cache_redis::flags::RedisFlagSource;
+
+use crate::db::Db;
+use crate::likes::Likes;
+
+/// Everything a handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The multi-tier cache.
+    pub cache: Cache,
+    /// Where `/metrics` reads from.
+    pub metrics: PrometheusMetrics,
+    /// Bearer token for `/admin/*`.
+    pub admin_token: Arc<str>,
+    /// The Redis tier, when `REDIS_URL` is set.
+    pub redis: Option<RedisTier>,
+    /// Flags shared by every node through Redis, when `REDIS_URL` is set.
+    pub shared_flags: Option<RedisFlagSource>,
+    /// Where likes go: write-back through Redis, or write-through without it.
+    pub likes: Likes,
+}
+
+/// The Redis hash holding the live flags shared by every node.
+pub const FLAG_HASH: &str = "web:flags";
+
+/// Code defaults for the flags; `CACHE_FLAGS` and `/admin/flags` override them.
+pub const DEFAULT_FLAGS: &str = "*=on";
