@@ -28,11 +28,13 @@
 //! The histograms and the error and shadow counters are on miss and remote paths and record
 //! through the OpenTelemetry SDK directly.
 
+mod atomic;
 mod attrs;
 mod gauges;
 mod names;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+mod record;
 mod striped;
 
 use std::sync::Arc;
@@ -44,8 +46,11 @@ use opentelemetry::metrics::{Counter, Histogram, Meter, ObservableCounter, Obser
 use crate::flags::Flags;
 use crate::stats::TierName;
 use crate::tier::local::LocalTier;
+#[doc(hidden)]
+pub use atomic::AtomicCounter;
 pub(crate) use attrs::Lookup;
 use names::Names;
+pub(crate) use record::{Event, Recorder};
 #[doc(hidden)]
 pub use striped::StripedCounter;
 
