@@ -70,7 +70,8 @@ const BYTES: &[f64] = &[
     4_194_304.0,
 ];
 
-/// The engine's instruments; a no-op when the cache was built without a meter.
+/// The engine's instruments; a no-op when the cache was built without a meter. Recorded
+/// only through [`Recorder::record`], which also keeps the stats.
 pub(crate) struct Metrics {
     instruments: Option<Instruments>,
 }
@@ -104,13 +105,13 @@ impl Metrics {
 
     /// One lookup in one tier (or a bypass, with `tier = None`).
     #[inline]
-    pub(crate) fn request(&self, name: &str, tier: Option<TierName>, result: Lookup) {
+    fn request(&self, name: &str, tier: Option<TierName>, result: Lookup) {
         if let Some(i) = &self.instruments {
             i.names.with(name, |n| n.count_request(tier, result));
         }
     }
 
-    pub(crate) fn load(&self, name: &str, took: Duration) {
+    fn load(&self, name: &str, took: Duration) {
         if let Some(i) = &self.instruments {
             i.names.with(name, |n| {
                 i.load_duration.record(took.as_secs_f64(), n.attrs.name())
@@ -118,13 +119,13 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn coalesced(&self, name: &str) {
+    fn coalesced(&self, name: &str) {
         if let Some(i) = &self.instruments {
             i.names.with(name, |n| n.count_coalesced());
         }
     }
 
-    pub(crate) fn entry_size(&self, name: &str, bytes: usize) {
+    fn entry_size(&self, name: &str, bytes: usize) {
         if let Some(i) = &self.instruments {
             let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
             i.names
@@ -132,7 +133,7 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn shadow(&self, name: &str, matched: bool) {
+    fn shadow(&self, name: &str, matched: bool) {
         if let Some(i) = &self.instruments {
             i.names
                 .with(name, |n| i.shadow.add(1, n.attrs.shadow(matched)));
@@ -140,7 +141,7 @@ impl Metrics {
     }
 
     /// A remote-tier (or codec) operation's duration; slow path, attributes built per call.
-    pub(crate) fn tier_op(&self, tier: TierName, operation: &'static str, took: Duration) {
+    fn tier_op(&self, tier: TierName, operation: &'static str, took: Duration) {
         if let Some(i) = &self.instruments {
             let attrs = [
                 KeyValue::new("cache.tier", tier.as_str()),
@@ -150,7 +151,7 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn error(&self, tier: TierName, kind: &'static str) {
+    fn error(&self, tier: TierName, kind: &'static str) {
         if let Some(i) = &self.instruments {
             let attrs = [
                 KeyValue::new("cache.tier", tier.as_str()),
