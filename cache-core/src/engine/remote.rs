@@ -62,6 +62,19 @@ impl Remote<'_> {
         tags.iter().map(|tag| Arc::from(self.tag(tag))).collect()
     }
 
+    /// Key, TTL and tags of a write of an entry with lifetimes `meta`. The TTL is the end of
+    /// the stale window: every key expires by itself.
+    fn write_args(
+        &self,
+        key: &CacheKey,
+        meta: &EntryMeta,
+        opts: &Options,
+    ) -> (String, Duration, Vec<Arc<str>>) {
+        let ttl = clock::until(meta.stale_until_ms, clock::now_ms());
+        let ttl = ttl.unwrap_or(Duration::from_millis(1));
+        (self.key(key), ttl, self.tags(opts))
+    }
+
     /// Whether `token` was made by this process's remote tier.
     pub(crate) fn is_own(&self, token: Token) -> bool {
         self.tier.node_token_id() == Some(token.node())
@@ -85,7 +98,7 @@ impl Remote<'_> {
         opts: &Options,
         fence: Fence,
     ) -> Result<Option<Token>, Failed> {
-        let (key, ttl, tags) = (self.key(key), ttl(meta), self.tags(opts));
+        let (key, ttl, tags) = self.write_args(key, meta, opts);
         let fill = self.tier.fill(&key, bytes, ttl, &tags, fence);
         self.call("fill", fill).await
     }
@@ -98,7 +111,7 @@ impl Remote<'_> {
         meta: &EntryMeta,
         opts: &Options,
     ) -> Result<(), Failed> {
-        let (key, ttl, tags) = (self.key(key), ttl(meta), self.tags(opts));
+        let (key, ttl, tags) = self.write_args(key, meta, opts);
         self.call("set", self.tier.set(&key, bytes, ttl, &tags))
             .await
     }
@@ -111,7 +124,7 @@ impl Remote<'_> {
         meta: &EntryMeta,
         opts: &Options,
     ) -> Result<Option<Token>, Failed> {
-        let (key, ttl, tags) = (self.key(key), ttl(meta), self.tags(opts));
+        let (key, ttl, tags) = self.write_args(key, meta, opts);
         self.call("set", self.tier.write(&key, bytes, ttl, &tags))
             .await
     }
@@ -205,9 +218,4 @@ pub(crate) fn count_failure(
     } else {
         tracing::warn!(%error, operation, kind = error.kind(), "cache tier error counted as a miss");
     }
-}
-
-/// The TTL of a remote write: the end of the stale window, so every key expires by itself.
-fn ttl(meta: &EntryMeta) -> Duration {
-    clock::until(meta.stale_until_ms, clock::now_ms()).unwrap_or(Duration::from_millis(1))
 }

@@ -139,3 +139,38 @@ impl Recorder {
         self.stats.snapshot()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flags::Flags;
+
+    #[test]
+    fn each_event_moves_only_the_stats_it_names() {
+        let recorder = Recorder::new(Metrics::new(None, "app", None, &Flags::new()));
+        for event in [
+            Event::Hit("users", TierName::Local),
+            Event::Lookup("users", TierName::Remote, Lookup::Miss),
+            Event::Served(TierName::Remote),
+            Event::LoadStarted,
+            Event::LoadEnded("users", Duration::ZERO, true),
+            Event::LoadEnded("users", Duration::ZERO, false),
+            Event::Encoded("users", 64),
+            Event::Shadow("users", false),
+            Event::Failure(TierName::Remote, "timeout"),
+            Event::RemoteCall("get", Duration::ZERO),
+        ] {
+            recorder.record(event);
+        }
+        let expected = StatsSnapshot {
+            local_hits: 1,
+            remote_hits: 1,
+            loads: 1,
+            load_errors: 1,
+            shadow_mismatches: 1,
+            errors: 1,
+            ..StatsSnapshot::default()
+        };
+        assert_eq!(recorder.snapshot(), expected);
+    }
+}
