@@ -39,38 +39,41 @@ impl Cache {
         let Some(remote) = self.remote_for(opts) else {
             return RemoteRead::Off;
         };
-        let name = key.cache_name();
-        let recorder = &self.inner.recorder;
-        let lookup = |result| recorder.record(Event::Lookup(name, TierName::Remote, result));
         let (bytes, token) = match remote.read(key).await {
             Ok(Stored::Entry(bytes, token)) => (bytes, token),
             Ok(other) => {
-                lookup(Lookup::Miss);
+                self.count_remote_lookup(key, Lookup::Miss);
                 return match other {
                     Stored::Leased(token) => RemoteRead::Leased(token),
                     _ => RemoteRead::Absent,
                 };
             }
             Err(_) => {
-                lookup(Lookup::Error);
+                self.count_remote_lookup(key, Lookup::Error);
                 return RemoteRead::Failed;
             }
         };
         let found = self
-            .decode_remote(remote, key, opts, &bytes, token, ticket)
+            .decode_remote(&remote, key, opts, &bytes, token, ticket)
             .await;
-        lookup(match &found {
+        let result = match &found {
             RemoteRead::Found(_, Freshness::Stale) => Lookup::Stale,
             RemoteRead::Found(..) => Lookup::Hit,
             _ => Lookup::Miss,
-        });
+        };
+        self.count_remote_lookup(key, result);
         found
+    }
+
+    fn count_remote_lookup(&self, key: &CacheKey, result: Lookup) {
+        let lookup = Event::Lookup(key.cache_name(), TierName::Remote, result);
+        self.inner.recorder.record(lookup);
     }
 
     /// Decodes bytes read from the remote tier and backfills the tiers above.
     async fn decode_remote<T: Cacheable>(
         &self,
-        remote: Remote<'_>,
+        remote: &Remote<'_>,
         key: &CacheKey,
         opts: &Options,
         bytes: &[u8],
@@ -151,7 +154,7 @@ impl Cache {
                 continue;
             };
             if let RemoteRead::Found(found, Freshness::Fresh) = self
-                .decode_remote::<T>(remote, key, &opts, &bytes, token, ticket)
+                .decode_remote::<T>(&remote, key, &opts, &bytes, token, ticket)
                 .await
             {
                 self.inner.recorder.record(Event::Served(TierName::Remote));

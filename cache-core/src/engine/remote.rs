@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
-use super::Cache;
+use super::{Cache, Inner};
 use crate::codec::EntryMeta;
 use crate::metrics::{Event, Recorder};
 use crate::stats::TierName;
@@ -19,13 +19,12 @@ use crate::{CacheKey, Error, Options, Result, clock};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Failed;
 
-/// A borrowed view of the cache's remote tier with what every call needs.
+/// A borrowed view of the cache's remote tier with what every call needs: the key prefix
+/// and the recorder, read from the cache (two pointers, as it is held across awaits).
 #[derive(Clone, Copy)]
 pub(crate) struct Remote<'a> {
-    tier: &'a dyn RemoteTier,
-    /// `namespace + ":"`, prepended to every key and tag.
-    prefix: &'a str,
-    recorder: &'a Recorder,
+    tier: &'a Arc<dyn RemoteTier>,
+    inner: &'a Inner,
 }
 
 impl Cache {
@@ -36,11 +35,10 @@ impl Cache {
 
     /// The remote tier, whatever the options (invalidations reach it always).
     pub(crate) fn remote(&self) -> Option<Remote<'_>> {
-        let tier = self.inner.remote.as_deref()?;
+        let tier = self.inner.remote.as_ref()?;
         Some(Remote {
             tier,
-            prefix: &self.inner.remote_prefix,
-            recorder: &self.inner.recorder,
+            inner: &self.inner,
         })
     }
 }
@@ -48,12 +46,12 @@ impl Cache {
 impl Remote<'_> {
     /// `key` as the remote tier knows it.
     pub(crate) fn key(&self, key: &CacheKey) -> String {
-        format!("{}{}", self.prefix, key.as_str())
+        format!("{}{}", self.inner.remote_prefix, key.as_str())
     }
 
     /// `tag` as the remote tier knows it.
     pub(crate) fn tag(&self, tag: &str) -> String {
-        format!("{}{tag}", self.prefix)
+        format!("{}{tag}", self.inner.remote_prefix)
     }
 
     /// The namespaced tags of a write with `opts`.
@@ -181,8 +179,8 @@ impl Remote<'_> {
 
     /// Counts an entry that did not decode as a remote-tier failure.
     pub(crate) fn count_corrupt(&self, error: &Error) {
-        self.recorder.record(Event::CorruptEntry);
-        count_failure(self.recorder, TierName::Remote, error, "decode");
+        self.inner.recorder.record(Event::CorruptEntry);
+        count_failure(&self.inner.recorder, TierName::Remote, error, "decode");
     }
 
     /// Awaits one operation: its duration is recorded, a failure counted and logged.
@@ -196,9 +194,11 @@ impl Remote<'_> {
             .instrument(tracing::debug_span!("cache.remote", operation))
             .await;
         let took = started.elapsed();
-        self.recorder.record(Event::RemoteCall(operation, took));
+        self.inner
+            .recorder
+            .record(Event::RemoteCall(operation, took));
         result.map_err(|error| {
-            count_failure(self.recorder, TierName::Remote, &error, operation);
+            count_failure(&self.inner.recorder, TierName::Remote, &error, operation);
             Failed
         })
     }
