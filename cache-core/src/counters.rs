@@ -1,22 +1,12 @@
-//! One macro for the always-on counters every crate of the workspace keeps.
+//! One macro for the always-on counters of [`Stats`](crate::stats): the field list is written
+//! once and gives both the counters and their public snapshot.
 
-/// Declares `$counters` (a struct of counters with `snapshot()` and `bump()`) and `$snapshot`
-/// (a public, `Copy` struct of `u64`s with the same field names and docs).
-///
-/// Plain: the counters are [`AtomicCounter`](crate::metrics::AtomicCounter)s, for events
-/// counted on cold paths. With a leading `striped`, they are
-/// [`StripedCounter`](crate::metrics::StripedCounter)s, for events every thread counts on
-/// its hot path (every hit bumps one): threads then never write a shared cache line, and
-/// `snapshot()` sums the stripes.
-/// Used by `cache-core` and `cache-redis`; not a public API.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __atomic_counters {
-    (striped $($counters:tt)*) => {
-        $crate::__atomic_counters!(@with $crate::metrics::StripedCounter, sum; $($counters)*);
-    };
+/// Declares `$counters` (a struct of [`StripedCounter`](crate::metrics::StripedCounter)s with
+/// `snapshot()` and `bump()`) and `$snapshot` (a public, `Copy` struct of `u64`s with the same
+/// field names and docs). Striped, because every call bumps one of them (every hit does):
+/// threads then never write a shared cache line, and `snapshot()` sums the stripes.
+macro_rules! striped_counters {
     (
-        @with $counter:ty, $read:ident;
         $(#[$snapshot_doc:meta])*
         $counters:ident => $snapshot:ident {
             $($(#[$doc:meta])* $name:ident),* $(,)?
@@ -24,7 +14,7 @@ macro_rules! __atomic_counters {
     ) => {
         #[derive(Debug, Default)]
         pub(crate) struct $counters {
-            $(pub(crate) $name: $counter,)*
+            $(pub(crate) $name: $crate::metrics::StripedCounter,)*
         }
 
         $(#[$snapshot_doc])*
@@ -34,16 +24,13 @@ macro_rules! __atomic_counters {
 
         impl $counters {
             pub(crate) fn snapshot(&self) -> $snapshot {
-                $snapshot { $($name: self.$name.$read(),)* }
+                $snapshot { $($name: self.$name.sum(),)* }
             }
 
             #[inline]
-            pub(crate) fn bump(counter: &$counter) {
+            pub(crate) fn bump(counter: &$crate::metrics::StripedCounter) {
                 counter.increment();
             }
         }
-    };
-    ($($counters:tt)*) => {
-        $crate::__atomic_counters!(@with $crate::metrics::AtomicCounter, get; $($counters)*);
     };
 }

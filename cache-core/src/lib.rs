@@ -34,6 +34,7 @@
 
 mod clock;
 pub mod codec;
+#[macro_use]
 mod counters;
 mod engine;
 mod error;

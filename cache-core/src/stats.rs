@@ -26,8 +26,7 @@ impl TierName {
     }
 }
 
-crate::__atomic_counters! {
-    striped
+striped_counters! {
     /// A point-in-time copy of a cache's counters (see [`Cache::stats`](crate::Cache::stats)).
     Stats => StatsSnapshot {
         /// Hits in the request tier.

@@ -28,7 +28,6 @@
 //! The histograms and the error and shadow counters are on miss and remote paths and record
 //! through the OpenTelemetry SDK directly.
 
-mod atomic;
 mod attrs;
 mod gauges;
 mod names;
@@ -46,13 +45,10 @@ use opentelemetry::metrics::{Counter, Histogram, Meter, ObservableCounter, Obser
 use crate::flags::Flags;
 use crate::stats::TierName;
 use crate::tier::local::LocalTier;
-#[doc(hidden)]
-pub use atomic::AtomicCounter;
 pub(crate) use attrs::Lookup;
 use names::Names;
 pub(crate) use record::{Event, Recorder};
-#[doc(hidden)]
-pub use striped::StripedCounter;
+pub(crate) use striped::StripedCounter;
 
 const SECONDS: &[f64] = &[
     0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,

@@ -89,36 +89,29 @@ impl<const N: usize> Striped<N> {
 ///
 /// Not an atomic: there is no single current value to swap or compare, so adds return
 /// nothing and a read is a [`sum`](Self::sum) over the stripes. Counters that only cold paths
-/// bump are plain atomics instead ([`AtomicCounter`](super::AtomicCounter)).
-///
-/// ```
-/// let hits = cache_core::metrics::StripedCounter::new();
-/// hits.increment();
-/// hits.add(2);
-/// assert_eq!(hits.sum(), 3);
-/// ```
-pub struct StripedCounter(Striped<1>);
+/// bump are plain atomics instead.
+pub(crate) struct StripedCounter(Striped<1>);
 
 impl StripedCounter {
     /// A counter at zero.
-    pub fn new() -> StripedCounter {
+    pub(crate) fn new() -> StripedCounter {
         StripedCounter(Striped::new())
     }
 
     /// Adds `n` in the calling thread's stripe.
     #[inline]
-    pub fn add(&self, n: u64) {
+    pub(crate) fn add(&self, n: u64) {
         self.0.add(0, n);
     }
 
     /// Adds one in the calling thread's stripe.
     #[inline]
-    pub fn increment(&self) {
+    pub(crate) fn increment(&self) {
         self.add(1);
     }
 
     /// The total over all threads. Adds made concurrently may or may not be included.
-    pub fn sum(&self) -> u64 {
+    pub(crate) fn sum(&self) -> u64 {
         self.0.sum(0)
     }
 }
