@@ -1,13 +1,11 @@
-//! One macro for the always-on counters every crate of the workspace keeps.
+//! One macro for the always-on counters of [`Stats`](crate::stats): the field list is written
+//! once and gives both the counters and their public snapshot.
 
 /// Declares `$counters` (a struct of [`StripedCounter`](crate::metrics::StripedCounter)s with
 /// `snapshot()` and `bump()`) and `$snapshot` (a public, `Copy` struct of `u64`s with the same
-/// field names and docs). Striped, so threads bumping the same counter (every hit bumps one)
-/// never write a shared cache line; `snapshot()` sums the stripes.
-/// Used by `cache-core` and `cache-redis`; not a public API.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __atomic_counters {
+/// field names and docs). Striped, because every call bumps one of them (every hit does):
+/// threads then never write a shared cache line, and `snapshot()` sums the stripes.
+macro_rules! striped_counters {
     (
         $(#[$snapshot_doc:meta])*
         $counters:ident => $snapshot:ident {
@@ -26,12 +24,12 @@ macro_rules! __atomic_counters {
 
         impl $counters {
             pub(crate) fn snapshot(&self) -> $snapshot {
-                $snapshot { $($name: self.$name.get(),)* }
+                $snapshot { $($name: self.$name.sum(),)* }
             }
 
             #[inline]
             pub(crate) fn bump(counter: &$crate::metrics::StripedCounter) {
-                counter.add(1);
+                counter.increment();
             }
         }
     };

@@ -34,6 +34,7 @@
 
 mod clock;
 pub mod codec;
+#[macro_use]
 mod counters;
 mod engine;
 mod error;
@@ -60,7 +61,7 @@ pub mod __private_0_1_0 {
 pub use cache_macros::{CacheKey, cached};
 pub use codec::{Codec, CodecConfig, EntryMeta};
 pub use engine::{Cache, CacheBuilder, LoadError};
-pub use error::{Error, Result};
+pub use error::{Cause, Error, Result};
 pub use flags::{FlagLayer, FlagMode, FlagSource, Flags};
 pub use global::{global, install, try_global};
 pub use key::{CacheKey, KeyPart, KeyWriter, MAX_KEY_LEN, Micros, VersionStamp};

@@ -79,18 +79,18 @@ impl std::str::FromStr for Tiers {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Options {
-    pub(crate) ttl: Option<Duration>,
-    pub(crate) stale: Duration,
-    pub(crate) jitter: f64,
-    pub(crate) early_refresh: Option<f64>,
+    ttl: Option<Duration>,
+    stale: Duration,
+    jitter: f64,
+    early_refresh: Option<f64>,
     /// `None` only for plain reads, which do not know the tags of what they backfill.
-    pub(crate) tags: Option<Arc<[Arc<str>]>>,
-    pub(crate) tiers: Tiers,
-    pub(crate) flag: Option<Cow<'static, str>>,
-    pub(crate) soft_timeout: Option<Duration>,
-    pub(crate) hard_timeout: Option<Duration>,
-    pub(crate) lease_ttl: Duration,
-    pub(crate) fail_safe_throttle: Duration,
+    tags: Option<Arc<[Arc<str>]>>,
+    tiers: Tiers,
+    flag: Option<Cow<'static, str>>,
+    soft_timeout: Option<Duration>,
+    hard_timeout: Option<Duration>,
+    lease_ttl: Duration,
+    fail_safe_throttle: Duration,
 }
 
 impl Default for Options {
@@ -238,6 +238,53 @@ impl Options {
     /// The configured tiers.
     pub fn tiers_value(&self) -> Tiers {
         self.tiers
+    }
+
+    /// Whether every tier in `tiers` may be used by this call.
+    #[inline]
+    pub(crate) fn uses(&self, tiers: Tiers) -> bool {
+        self.tiers.contains(tiers)
+    }
+
+    /// XFetch's `beta`, or `None` when early refresh is off.
+    #[inline]
+    pub(crate) fn early_refresh_value(&self) -> Option<f64> {
+        self.early_refresh
+    }
+
+    /// The tags of what this call writes; `None` for plain reads, which do not know them.
+    pub(crate) fn tag_list(&self) -> Option<&[Arc<str>]> {
+        self.tags.as_deref()
+    }
+
+    /// [`tag_list`](Self::tag_list), shared, as a local entry keeps it.
+    pub(crate) fn shared_tags(&self) -> Option<Arc<[Arc<str>]>> {
+        self.tags.clone()
+    }
+
+    /// The configured TTL jitter fraction.
+    pub(crate) fn jitter_value(&self) -> f64 {
+        self.jitter
+    }
+
+    /// The configured soft timeout, if any.
+    pub(crate) fn soft_timeout_value(&self) -> Option<Duration> {
+        self.soft_timeout
+    }
+
+    /// The configured hard timeout, if any.
+    pub(crate) fn hard_timeout_value(&self) -> Option<Duration> {
+        self.hard_timeout
+    }
+
+    /// The configured stampede lease TTL.
+    pub(crate) fn lease_ttl_value(&self) -> Duration {
+        self.lease_ttl
+    }
+
+    /// The configured fail-safe throttle.
+    pub(crate) fn fail_safe_throttle_value(&self) -> Duration {
+        self.fail_safe_throttle
     }
 
     /// The flag name for `key`: the explicit flag, else the key's cache name.

@@ -1,7 +1,8 @@
 //! Cheap always-on counters of what the engine did.
 //!
 //! They back tests and the `/healthz`-style introspection; the OpenTelemetry instruments report
-//! the same events with attributes for dashboards.
+//! the same events with attributes for dashboards. Both are fed by one call,
+//! [`Recorder::record`](crate::metrics::Recorder::record).
 
 /// A cache tier, as named in metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,7 +26,7 @@ impl TierName {
     }
 }
 
-crate::__atomic_counters! {
+striped_counters! {
     /// A point-in-time copy of a cache's counters (see [`Cache::stats`](crate::Cache::stats)).
     Stats => StatsSnapshot {
         /// Hits in the request tier.
@@ -67,6 +68,8 @@ crate::__atomic_counters! {
 }
 
 impl Stats {
+    /// Counts a hit in `tier`; inlined so a constant tier picks its counter at compile time.
+    #[inline]
     pub(crate) fn hit(&self, tier: TierName) {
         Stats::bump(match tier {
             TierName::Request => &self.request_hits,

@@ -75,7 +75,7 @@ impl From<Error> for cache_core::Error {
         match error {
             Error::Timeout(after) => cache_core::Error::RemoteTimeout(after),
             Error::BreakerOpen => cache_core::Error::RemoteUnavailable,
-            other => cache_core::Error::Remote(other.to_string()),
+            other => cache_core::Error::remote(other),
         }
     }
 }

@@ -95,7 +95,7 @@ pub(super) fn decompress_bounded<R>(
         Ok(None) => None,
         Err(_) => {
             return Err(Error::Decompress(
-                "payload does not start with a valid zstd frame header".to_owned(),
+                "payload does not start with a valid zstd frame header".into(),
             ));
         }
     };
@@ -121,11 +121,11 @@ fn one_shot(frame: &[u8], size: usize, out: &mut Vec<u8>, cap: usize) -> Result<
     out.try_reserve_exact(size)
         .map_err(|_| Error::TooLarge { cap })?;
     let written = with_context(&DCTX, DCtx::create, |dctx| dctx.decompress(out, frame))
-        .map_err(|code| Error::Decompress(zstd_safe::get_error_name(code).to_owned()))?;
+        .map_err(|code| Error::Decompress(zstd_safe::get_error_name(code).into()))?;
     if written != size {
-        return Err(Error::Decompress(format!(
-            "frame declared {size} bytes but produced {written}"
-        )));
+        return Err(Error::Decompress(
+            format!("frame declared {size} bytes but produced {written}").into(),
+        ));
     }
     Ok(())
 }
@@ -154,7 +154,7 @@ fn stream(frame: &[u8], declared: Option<usize>, out: &mut Vec<u8>, cap: usize) 
         };
         let Some(data) = chunk.get(..n) else {
             return Err(Error::Decompress(
-                "zstd reported more output than it wrote".to_owned(),
+                "zstd reported more output than it wrote".into(),
             ));
         };
         let needed = out.len().saturating_add(data.len());
@@ -189,7 +189,7 @@ fn window_log_for(cap: usize) -> u32 {
 }
 
 fn decompress_error(e: std::io::Error) -> Error {
-    Error::Decompress(e.to_string())
+    Error::decompress(e)
 }
 
 #[cfg(test)]

@@ -51,12 +51,14 @@
 //!   decoding only the value.
 
 mod compress;
+mod config;
 mod header;
 mod scratch;
 
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 
+pub use config::CodecConfig;
 pub use header::{FLAG_COMPRESSED, FORMAT_V1, HEADER_LEN};
 
 use crate::{Error, Result};
@@ -75,63 +77,6 @@ pub struct EntryMeta {
     /// How long the loader took to produce the value, in microseconds, saturated at
     /// `u32::MAX` (about 71 minutes); used for probabilistic early refresh.
     pub load_micros: u32,
-}
-
-/// Tuning for a [`Codec`].
-///
-/// ```
-/// let config = cache_core::CodecConfig::default().compression_level(3).max_decoded_bytes(1 << 20);
-/// assert_eq!((config.compress_threshold, config.compression_level), (1024, 3));
-/// ```
-#[derive(Debug, Clone)]
-pub struct CodecConfig {
-    /// Payloads longer than this many bytes are compressed (if that makes them smaller).
-    /// Default 1024; `usize::MAX` disables compression.
-    pub compress_threshold: usize,
-    /// zstd compression level. Default 1 (fast); zstd clamps out-of-range levels and treats
-    /// 0 as its default level (3).
-    ///
-    /// Measured on a 215 KB MessagePack list of 800 records (benches `codec`): negative levels
-    /// (down to -7) save at most a quarter of the compression time for 10–55 % larger
-    /// entries; levels 2–3 cost 20–30 % more time for no gain and 4–19 cost 4–500× the time
-    /// for 5–15 % smaller entries.
-    pub compression_level: i32,
-    /// Largest payload, after decompression, that decoding accepts and encoding produces.
-    /// Default 64 MiB.
-    pub max_decoded_bytes: usize,
-}
-
-impl Default for CodecConfig {
-    fn default() -> Self {
-        CodecConfig {
-            compress_threshold: 1024,
-            compression_level: 1,
-            max_decoded_bytes: 64 << 20,
-        }
-    }
-}
-
-impl CodecConfig {
-    /// Sets [`compress_threshold`](CodecConfig#structfield.compress_threshold).
-    #[must_use]
-    pub fn compress_threshold(mut self, bytes: usize) -> Self {
-        self.compress_threshold = bytes;
-        self
-    }
-
-    /// Sets [`compression_level`](CodecConfig#structfield.compression_level).
-    #[must_use]
-    pub fn compression_level(mut self, level: i32) -> Self {
-        self.compression_level = level;
-        self
-    }
-
-    /// Sets [`max_decoded_bytes`](CodecConfig#structfield.max_decoded_bytes).
-    #[must_use]
-    pub fn max_decoded_bytes(mut self, bytes: usize) -> Self {
-        self.max_decoded_bytes = bytes;
-        self
-    }
 }
 
 /// Encodes values into envelopes and decodes them back, with bounded memory.
@@ -222,8 +167,7 @@ impl Codec {
         meta: EntryMeta,
     ) -> Result<(Vec<u8>, usize)> {
         scratch::with_buffer(&scratch::PAYLOAD, |payload| {
-            rmp_serde::encode::write_named(payload, value)
-                .map_err(|e| Error::Serialize(e.to_string()))?;
+            rmp_serde::encode::write_named(payload, value).map_err(Error::serialize)?;
             let cap = self.config.max_decoded_bytes;
             if payload.len() > cap {
                 return Err(Error::TooLarge { cap });
@@ -334,7 +278,7 @@ fn from_msgpack<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
     // rmp-serde's default depth limit (1024) lets a crafted entry overflow a 2 MiB task stack;
     // no cached value nests anywhere near 128 levels.
     de.set_max_depth(MAX_DEPTH);
-    let value = T::deserialize(&mut de).map_err(|e| Error::Deserialize(e.to_string()))?;
+    let value = T::deserialize(&mut de).map_err(Error::deserialize)?;
     // The slice deserializer does not expose its position: the value ended the payload
     // exactly when reading one more marker finds the end of the input.
     match IgnoredAny::deserialize(&mut de) {
@@ -343,9 +287,7 @@ fn from_msgpack<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
         {
             Ok(value)
         }
-        _ => Err(Error::Deserialize(
-            "trailing bytes after the value".to_owned(),
-        )),
+        _ => Err(Error::Deserialize("trailing bytes after the value".into())),
     }
 }
 

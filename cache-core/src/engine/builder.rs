@@ -8,7 +8,7 @@ use super::invalidate::LocalDrop;
 use super::{Cache, Inner};
 use crate::codec::{Codec, CodecConfig};
 use crate::flags::Flags;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Recorder};
 use crate::tier::local::LocalTier;
 use crate::tier::remote::RemoteTier;
 use opentelemetry::metrics::Meter;
@@ -130,7 +130,7 @@ impl CacheBuilder {
         );
         Cache {
             inner: Arc::new(Inner {
-                metrics,
+                recorder: Recorder::new(metrics),
                 id: NEXT_CACHE_ID.fetch_add(1, Relaxed),
                 remote_prefix: remote_prefix(&self.namespace),
                 namespace: self.namespace,
@@ -143,7 +143,6 @@ impl CacheBuilder {
                 fences: Arc::clone(&drop.fences),
                 drop,
                 refreshing: Default::default(),
-                stats: Default::default(),
             }),
         }
     }

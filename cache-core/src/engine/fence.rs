@@ -22,25 +22,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{Mutex, MutexGuard};
 
-use crate::tier::local::LocalEntry;
+use crate::tier::Ticket;
+use crate::tier::entry::LocalEntry;
 
 /// Tombstones a shard keeps before it forgets them all and raises its floor.
 const MAX_PER_SHARD: usize = 1024;
 /// Tag tombstones kept before they are forgotten the same way.
 const MAX_TAGS: usize = 4096;
 const SHARDS: usize = 64;
-
-/// The fence clock's value when a read or load began.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Ticket(u64);
-
-impl Ticket {
-    /// The ticket of a read that found `entry` in the local tier: its admission clock, which
-    /// is no later than the read (an invalidation after it has a newer tombstone).
-    pub(crate) fn admitted(entry: &LocalEntry) -> Ticket {
-        Ticket(entry.admitted())
-    }
-}
 
 #[derive(Default)]
 struct Shard {
@@ -102,13 +91,13 @@ impl std::fmt::Debug for Fences {
 impl Fences {
     /// Taken before a read or load starts.
     pub(crate) fn ticket(&self) -> Ticket {
-        Ticket(self.clock.load(Ordering::Acquire))
+        Ticket::at(self.clock.load(Ordering::Acquire))
     }
 
     /// Whether nothing at all was invalidated since `ticket` (no lock; the fast path of
     /// [`still_valid`](Fences::still_valid)).
     pub(crate) fn quiet_since(&self, ticket: Ticket) -> bool {
-        self.clock.load(Ordering::Acquire) == ticket.0
+        self.clock.load(Ordering::Acquire) == ticket.clock()
     }
 
     /// Runs `store` unless an invalidation covering `key` (with `tags`; `None` = unknown, so
@@ -140,7 +129,7 @@ impl Fences {
         tags: Option<&[Arc<str>]>,
         ticket: Ticket,
     ) -> bool {
-        let t = ticket.0;
+        let t = ticket.clock();
         if t < shard.floor || self.cleared.load(Ordering::Acquire) > t {
             return false;
         }

@@ -71,43 +71,27 @@ impl Cache {
         self.inner.drop.apply(scope);
     }
 
-    /// Tells other nodes that `key` changed so they drop their local copy.
-    pub(crate) async fn announce_change(&self, key: &CacheKey) {
-        self.announce(RemoteEvent::Invalidate(self.remote_key(key)))
-            .await;
-    }
-
-    async fn announce(&self, event: RemoteEvent) {
-        if let Some(remote) = &self.inner.remote
-            && let Err(error) = self.timed_remote("publish", remote.publish(event)).await
-        {
-            self.tier_error(&error, "publish");
-        }
-    }
-
     pub(crate) async fn remove_everywhere(&self, key: &CacheKey) {
-        if let Some(remote) = &self.inner.remote
-            && let Err(error) = self
-                .timed_remote("delete", remote.delete(&self.remote_key(key)))
-                .await
-        {
-            // The remote tier queues it for replay; this node drops its copy regardless.
-            self.tier_error(&error, "delete");
+        let remote = self.remote();
+        if let Some(remote) = remote {
+            // The remote tier queues a failed delete for replay; this node drops its copy
+            // regardless.
+            remote.delete(key).await;
         }
         self.drop_here(Scope::Key(key.as_str()));
-        self.announce_change(key).await;
+        if let Some(remote) = remote {
+            remote.announce_key(key).await;
+        }
     }
 
     pub(crate) async fn remove_tag_everywhere(&self, tag: &str) {
-        let remote_tag = self.remote_tag(tag);
-        if let Some(remote) = &self.inner.remote
-            && let Err(error) = self
-                .timed_remote("invalidate_tag", remote.invalidate_tag(&remote_tag))
-                .await
-        {
-            self.tier_error(&error, "invalidate_tag");
+        let remote = self.remote();
+        if let Some(remote) = remote {
+            remote.invalidate_tag(tag).await;
         }
         self.drop_here(Scope::Tag(tag));
-        self.announce(RemoteEvent::InvalidateTag(remote_tag)).await;
+        if let Some(remote) = remote {
+            remote.announce_tag(tag).await;
+        }
     }
 }

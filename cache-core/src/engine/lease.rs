@@ -5,8 +5,9 @@
 use std::time::{Duration, Instant};
 
 use super::Cache;
-use super::io::RemoteRead;
-use crate::stats::{Stats, TierName};
+use super::read_remote::RemoteRead;
+use crate::metrics::Event;
+use crate::stats::TierName;
 use crate::tier::remote::{Lease, Token};
 use crate::{CacheKey, Cacheable, Options};
 
@@ -35,8 +36,7 @@ pub(crate) enum LeaseWait<T> {
 impl Cache {
     /// Whether `token` was made by this process's remote tier.
     pub(crate) fn is_own(&self, token: Token) -> bool {
-        let node = self.inner.remote.as_ref().and_then(|r| r.node_token_id());
-        node == Some(token.node())
+        self.remote().is_some_and(|remote| remote.is_own(token))
     }
 
     /// Takes the lease for `key`; `takeover` replaces this process's own orphaned lease (its
@@ -50,17 +50,11 @@ impl Cache {
         let Some(remote) = self.remote_for(opts) else {
             return LeaseState::Failed;
         };
-        let remote_key = self.remote_key(key);
-        let tags = self.remote_tags(opts);
-        let lease = remote.try_lease(&remote_key, opts.lease_ttl, &tags, takeover);
-        match self.timed_remote("lease", lease).await {
+        match remote.lease(key, opts, takeover).await {
             Ok(Lease::Acquired(token)) => LeaseState::Held(token),
             Ok(Lease::HeldElsewhere) => LeaseState::Elsewhere,
             Ok(Lease::Unsupported) => LeaseState::Unsupported,
-            Err(error) => {
-                self.tier_error(&error, "lease");
-                LeaseState::Failed
-            }
+            Err(_) => LeaseState::Failed,
         }
     }
 
@@ -71,15 +65,15 @@ impl Cache {
         key: &CacheKey,
         opts: &Options,
     ) -> LeaseWait<T> {
-        Stats::bump(&self.inner.stats.lease_waits);
-        let deadline = Instant::now() + opts.lease_ttl;
+        self.inner.recorder.record(Event::LeaseWait);
+        let deadline = Instant::now() + opts.lease_ttl_value();
         let mut pause = Duration::from_millis(5);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             tokio::time::sleep(pause.min(left)).await;
             pause = (pause * 2).min(LEASE_POLL_MAX);
             match self.read_remote::<T>(key, opts, self.ticket()).await {
                 RemoteRead::Found(found, _) => {
-                    self.inner.stats.hit(TierName::Remote);
+                    self.inner.recorder.record(Event::Served(TierName::Remote));
                     return LeaseWait::Value(found.value);
                 }
                 RemoteRead::Leased(token) if self.is_own(token) => {
@@ -99,15 +93,8 @@ impl Cache {
     }
 
     pub(crate) async fn release_lease(&self, key: &CacheKey, token: Token) {
-        if let Some(remote) = &self.inner.remote
-            && let Err(error) = self
-                .timed_remote(
-                    "release_lease",
-                    remote.release_lease(&self.remote_key(key), token),
-                )
-                .await
-        {
-            self.tier_error(&error, "release_lease");
+        if let Some(remote) = self.remote() {
+            remote.release_lease(key, token).await;
         }
     }
 }

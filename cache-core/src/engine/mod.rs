@@ -1,19 +1,22 @@
 //! The engine: the [`Cache`] handle and the read-through / write-back logic across tiers.
 
+mod admit;
 mod builder;
 mod fence;
 mod fetch;
 mod freshness;
 mod invalidate;
-mod io;
 mod lease;
+mod read;
+mod read_remote;
+mod refresh;
+mod remote;
 mod run;
 mod single_flight;
 mod store;
 mod sync;
 
 pub use builder::CacheBuilder;
-pub(crate) use fence::Ticket;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,8 +24,8 @@ use std::time::Duration;
 
 use crate::codec::Codec;
 use crate::flags::Flags;
-use crate::metrics::Metrics;
-use crate::stats::{Stats, StatsSnapshot};
+use crate::metrics::Recorder;
+use crate::stats::StatsSnapshot;
 use crate::tier::local::LocalTier;
 use crate::tier::remote::RemoteTier;
 use crate::{CacheKey, Cacheable, Options};
@@ -45,33 +48,27 @@ pub enum LoadError<E> {
 /// See the [crate documentation](crate) for the lookup order and an example.
 #[derive(Clone)]
 pub struct Cache {
-    pub(crate) inner: Arc<Inner>,
+    inner: Arc<Inner>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) id: u64,
-    pub(crate) namespace: String,
+struct Inner {
+    id: u64,
+    namespace: String,
     /// `namespace + ":"`, prepended to every remote key.
-    pub(crate) remote_prefix: String,
-    pub(crate) local: Option<LocalTier>,
-    pub(crate) remote: Option<Arc<dyn RemoteTier>>,
-    pub(crate) flags: Flags,
-    pub(crate) default_ttl: Duration,
-    pub(crate) codec: Codec,
-    pub(crate) flights: Arc<SingleFlight>,
-    pub(crate) refreshing: RefreshSet,
+    remote_prefix: String,
+    local: Option<LocalTier>,
+    remote: Option<Arc<dyn RemoteTier>>,
+    flags: Flags,
+    default_ttl: Duration,
+    codec: Codec,
+    flights: Arc<SingleFlight>,
+    refreshing: RefreshSet,
     /// Tickets and tombstones: what keeps stale values out (see [`fence`]).
-    pub(crate) fences: Arc<fence::Fences>,
+    fences: Arc<fence::Fences>,
     /// Drops invalidated values on this node (shared with the backplane listener).
-    pub(crate) drop: invalidate::LocalDrop,
-    pub(crate) stats: Stats,
-    pub(crate) metrics: Metrics,
-}
-
-impl Inner {
-    pub(crate) fn stats_load(&self) {
-        Stats::bump(&self.stats.loads);
-    }
+    drop: invalidate::LocalDrop,
+    /// Counts what the cache does, in its stats and its instruments.
+    recorder: Recorder,
 }
 
 impl std::fmt::Debug for Cache {
@@ -257,7 +254,7 @@ impl Cache {
 
     /// Counters of what this cache has done so far.
     pub fn stats(&self) -> StatsSnapshot {
-        self.inner.stats.snapshot()
+        self.inner.recorder.snapshot()
     }
 
     /// The namespace that prefixes remote keys.

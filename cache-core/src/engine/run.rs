@@ -8,6 +8,7 @@ use tracing::Instrument;
 
 use super::Cache;
 use super::store::{FillPlan, Kept};
+use crate::metrics::Event;
 use crate::{CacheKey, Cacheable, Options};
 
 /// A loader plus the knowledge of how to run it.
@@ -41,7 +42,7 @@ async fn load_then_store<T: Cacheable, E>(
     load: impl Future<Output = Result<T, E>>,
     plan: FillPlan,
 ) -> (Result<T, E>, Kept) {
-    cache.inner.stats_load();
+    cache.inner.recorder.record(Event::LoadStarted);
     let started = Instant::now();
     let result = load
         .instrument(tracing::debug_span!(

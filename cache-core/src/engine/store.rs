@@ -10,15 +10,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Cache;
-use super::fence::{Scope, Ticket};
+use super::fence::Scope;
 use super::freshness;
-use super::io::Found;
+use super::read::Found;
+use super::remote::count_failure;
 use crate::codec::EntryMeta;
-use crate::stats::Stats;
-use crate::tier::local::LocalEntry;
+use crate::metrics::Event;
+use crate::stats::TierName;
+use crate::tier::entry::LocalEntry;
 use crate::tier::remote::{Fence, Token};
-use crate::tier::{SharedValue, request};
-use crate::{CacheKey, Cacheable, Options, clock};
+use crate::tier::{SharedValue, Ticket, request};
+use crate::{CacheKey, Cacheable, Options, Tiers, clock};
 
 /// How a load's result may be written to the remote tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +62,7 @@ impl Cache {
         shared: &SharedValue,
         ticket: Ticket,
     ) {
-        if opts.tiers.contains(crate::Tiers::REQUEST) {
+        if opts.uses(Tiers::REQUEST) {
             request::insert(self.inner.id, key, Arc::clone(shared), ticket);
         }
     }
@@ -79,7 +81,7 @@ impl Cache {
         let Some(local) = self.local_for(opts) else {
             return true;
         };
-        let tags = opts.tags.as_deref();
+        let tags = opts.tag_list();
         self.inner.fences.admit(key.as_str(), tags, ticket, || {
             local.insert(key.clone(), self.local_entry(shared, size, opts, token));
         })
@@ -93,7 +95,8 @@ impl Cache {
         opts: &Options,
         token: Option<Token>,
     ) -> LocalEntry {
-        let entry = LocalEntry::new(Arc::clone(shared), meta, weight, opts.tags.clone(), token);
+        let tags = opts.shared_tags();
+        let entry = LocalEntry::new(Arc::clone(shared), meta, weight, tags, token);
         entry.set_admitted(self.inner.fences.now());
         entry
     }
@@ -115,9 +118,10 @@ impl Cache {
         took: Duration,
         plan: FillPlan,
     ) -> Kept {
-        self.inner.metrics.load(key.cache_name(), took);
+        let failed = result.is_err();
+        let recorder = &self.inner.recorder;
+        recorder.record(Event::LoadEnded(key.cache_name(), took, failed));
         let Ok(value) = result else {
-            Stats::bump(&self.inner.stats.load_errors);
             return Kept::Nothing;
         };
         let Some((bytes, meta, weight)) = self.encode(key, value, opts, took) else {
@@ -126,22 +130,15 @@ impl Cache {
         let mut token = None;
         let mut landed = false;
         if let Some(remote) = self.remote_for(opts) {
-            let (ttl, tags, remote_key) = self.remote_args(key, opts, &meta);
             let written = match plan.remote {
-                RemoteFill::Fenced(fence) => {
-                    let fill = remote.fill(&remote_key, &bytes, ttl, &tags, fence);
-                    self.timed_remote("fill", fill).await
-                }
-                RemoteFill::Plain => {
-                    let set = remote.set(&remote_key, &bytes, ttl, &tags);
-                    self.timed_remote("set", set).await.map(|()| None)
-                }
+                RemoteFill::Fenced(fence) => remote.fill(key, &bytes, &meta, opts, fence).await,
+                RemoteFill::Plain => remote.set(key, &bytes, &meta, opts).await.map(|()| None),
                 RemoteFill::Skip => Ok(None),
             };
             match written {
                 Ok(Some(stored)) => (token, landed) = (Some(stored), true),
                 Ok(None) if matches!(plan.remote, RemoteFill::Fenced(_)) => {
-                    Stats::bump(&self.inner.stats.fenced_fills);
+                    recorder.record(Event::FencedFill);
                     // What this node holds is older than what the remote tier now has (or was
                     // invalidated): the next read should go there.
                     if let Some(local) = self.local_for(opts) {
@@ -150,9 +147,9 @@ impl Cache {
                     return Kept::Fenced;
                 }
                 Ok(None) => landed = plan.remote == RemoteFill::Plain,
-                // Unknown whether it landed; the local copy is still fenced by the ticket, and
-                // an invalidation elsewhere reaches it through the backplane.
-                Err(error) => self.tier_error(&error, "fill"),
+                // Unknown whether it landed (counted); the local copy is still fenced by the
+                // ticket, and an invalidation elsewhere reaches it through the backplane.
+                Err(_) => {}
             }
         }
         match self.store_upper(key, value, opts, (meta, weight), token, plan.ticket) {
@@ -173,7 +170,7 @@ impl Cache {
     ) -> Kept {
         let shared: SharedValue = Arc::new(value.clone());
         if !self.put_local(key, opts, &shared, size, token, ticket) {
-            Stats::bump(&self.inner.stats.fenced_fills);
+            self.inner.recorder.record(Event::FencedFill);
             return Kept::Fenced;
         }
         self.backfill_request(key, opts, &shared, ticket);
@@ -189,9 +186,10 @@ impl Cache {
         took: Duration,
         ticket: Ticket,
     ) {
-        self.inner.metrics.load(key.cache_name(), took);
+        let failed = result.is_err();
+        let ended = Event::LoadEnded(key.cache_name(), took, failed);
+        self.inner.recorder.record(ended);
         let Ok(value) = result else {
-            Stats::bump(&self.inner.stats.load_errors);
             return;
         };
         // The local tier weighs the envelope it would write; encode only to learn its size.
@@ -215,14 +213,8 @@ impl Cache {
         };
         let mut token = None;
         if let Some(remote) = self.remote_for(opts) {
-            let (ttl, tags, remote_key) = self.remote_args(key, opts, &meta);
-            match self
-                .timed_remote("set", remote.write(&remote_key, &bytes, ttl, &tags))
-                .await
-            {
-                Ok(stored) => token = stored,
-                Err(error) => self.tier_error(&error, "set"),
-            }
+            // A failure is counted; other nodes still hear of the change below.
+            token = remote.write(key, &bytes, &meta, opts).await.unwrap_or(None);
         }
         let shared: SharedValue = Arc::new(value.clone());
         let local = self.local_for(opts);
@@ -235,13 +227,16 @@ impl Cache {
         self.inner.flights.detach(key.as_str());
         request::remove(self.inner.id, key.as_str());
         self.backfill_request(key, opts, &shared, self.ticket());
-        self.announce_change(key).await;
+        if let Some(remote) = self.remote() {
+            remote.announce_key(key).await;
+        }
     }
 
     /// Fresh lifetimes for a value stored now.
     fn new_meta(&self, opts: &Options, load_time: Duration) -> EntryMeta {
-        let ttl = opts.ttl.unwrap_or(self.inner.default_ttl);
-        freshness::new_meta(clock::now_ms(), ttl, opts.stale, opts.jitter, load_time)
+        let ttl = opts.ttl_value().unwrap_or(self.inner.default_ttl);
+        let (stale, jitter) = (opts.stale_value(), opts.jitter_value());
+        freshness::new_meta(clock::now_ms(), ttl, stale, jitter, load_time)
     }
 
     /// The envelope of `value` with fresh lifetimes, and its weight in the local tier (its
@@ -256,35 +251,15 @@ impl Cache {
         let meta = self.new_meta(opts, load_time);
         match self.inner.codec.encode_weighed(value, meta) {
             Ok((bytes, weight)) => {
-                self.inner.metrics.entry_size(key.cache_name(), bytes.len());
+                let encoded = Event::Encoded(key.cache_name(), bytes.len());
+                self.inner.recorder.record(encoded);
                 Some((bytes, meta, weight))
             }
             Err(error) => {
-                self.tier_error(&error, "encode");
+                // Encoding happens before any tier is written: counted against the local tier.
+                count_failure(&self.inner.recorder, TierName::Local, &error, "encode");
                 None
             }
         }
-    }
-
-    /// TTL (the end of the stale window: every key expires by itself), namespaced tags and
-    /// key of a remote write.
-    fn remote_args(
-        &self,
-        key: &CacheKey,
-        opts: &Options,
-        meta: &EntryMeta,
-    ) -> (Duration, Vec<Arc<str>>, String) {
-        let ttl =
-            clock::until(meta.stale_until_ms, clock::now_ms()).unwrap_or(Duration::from_millis(1));
-        (ttl, self.remote_tags(opts), self.remote_key(key))
-    }
-
-    pub(crate) fn remote_tags(&self, opts: &Options) -> Vec<Arc<str>> {
-        opts.tags
-            .as_deref()
-            .unwrap_or(&[])
-            .iter()
-            .map(|tag| Arc::from(self.remote_tag(tag)))
-            .collect()
     }
 }

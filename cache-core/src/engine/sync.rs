@@ -5,12 +5,13 @@
 use std::time::Instant;
 
 use super::Cache;
-use super::fetch::RefreshTurn;
-use super::io::Upper;
+use super::admit::Admission;
+use super::read::Upper;
+use super::refresh::RefreshTurn;
 use super::single_flight::{LeaderKind, Role, Waited};
-use crate::metrics::Lookup;
-use crate::stats::Stats;
-use crate::{CacheKey, Cacheable, FlagMode, Options, Tiers};
+use crate::metrics::Event;
+use crate::tier::Ticket;
+use crate::{CacheKey, Cacheable, Options, Tiers};
 
 impl Cache {
     /// [`get_or_load`](Cache::get_or_load) for a synchronous loader, over the request and local
@@ -35,31 +36,10 @@ impl Cache {
         E: Clone + Send + Sync + 'static,
         F: FnOnce() -> Result<T, E>,
     {
-        match self.inner.flags.decide(opts.flag_name(key), key) {
-            FlagMode::On => {}
-            FlagMode::Shadow => {
-                let ticket = self.ticket();
-                let cached = match self.read_upper::<T>(key, opts) {
-                    Upper::Hit(value) => Some(value),
-                    Upper::Refresh(..) | Upper::Miss => None,
-                };
-                let fresh = load()?;
-                match cached {
-                    Some(cached) => self.count_shadow(key.cache_name(), &cached, &fresh),
-                    None => {
-                        let took = std::time::Duration::ZERO;
-                        self.store_load_sync(key, opts, &Ok::<_, E>(fresh.clone()), took, ticket);
-                    }
-                }
-                return Ok(fresh);
-            }
-            FlagMode::Off | FlagMode::Percent(_) => {
-                Stats::bump(&self.inner.stats.bypassed);
-                self.inner
-                    .metrics
-                    .request(key.cache_name(), None, Lookup::Bypass);
-                return load();
-            }
+        match self.admit(key, opts) {
+            Admission::Cache => {}
+            Admission::Bypass => return load(),
+            Admission::Shadow(ticket) => return self.shadow_sync(key, opts, load, ticket),
         }
         match self.read_upper::<T>(key, opts) {
             Upper::Hit(value) => Ok(value),
@@ -80,24 +60,23 @@ impl Cache {
         E: Clone + Send + Sync + 'static,
         F: FnOnce() -> Result<T, E>,
     {
-        let stats = &self.inner.stats;
-        if !opts.tiers.contains(Tiers::LOCAL) {
+        let recorder = &self.inner.recorder;
+        if !opts.uses(Tiers::LOCAL) {
             // Request-only values may depend on the request: never share a load across scopes.
-            Stats::bump(&stats.misses);
+            recorder.record(Event::Miss);
             return self.load_sync(key, opts, load, self.ticket());
         }
         loop {
             let guard = match self.inner.flights.join(key, LeaderKind::Sync) {
                 Role::Leader(guard) => guard,
                 Role::Waiter(flight) if flight.kind() == LeaderKind::Async => {
-                    Stats::bump(&stats.misses);
+                    recorder.record(Event::Miss);
                     return self.load_sync(key, opts, load, self.ticket());
                 }
                 Role::Waiter(flight) => match flight.wait_blocking() {
                     Waited::Done(shared) => match shared.downcast_ref::<Result<T, E>>() {
                         Some(result) => {
-                            Stats::bump(&stats.coalesced);
-                            self.inner.metrics.coalesced(key.cache_name());
+                            recorder.record(Event::Coalesced(key.cache_name()));
                             return result.clone();
                         }
                         None => return self.load_sync(key, opts, load, self.ticket()),
@@ -110,7 +89,7 @@ impl Cache {
                 guard.complete(std::sync::Arc::new(Ok::<T, E>(value.clone())));
                 return Ok(value);
             }
-            Stats::bump(&stats.misses);
+            recorder.record(Event::Miss);
             let result = self.load_sync(key, opts, load, ticket);
             guard.complete(std::sync::Arc::new(result.clone()));
             return result;
@@ -124,13 +103,13 @@ impl Cache {
         key: &CacheKey,
         opts: &Options,
         load: F,
-        ticket: super::Ticket,
+        ticket: Ticket,
     ) -> Result<T, E>
     where
         T: Cacheable,
         F: FnOnce() -> Result<T, E>,
     {
-        self.inner.stats_load();
+        self.inner.recorder.record(Event::LoadStarted);
         let _span = tracing::debug_span!("cache.load", cache.name = key.cache_name()).entered();
         let started = Instant::now();
         let result = load();

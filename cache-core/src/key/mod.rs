@@ -39,10 +39,9 @@ use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-pub use part::KeyPart;
 pub use stamp::{Micros, VersionStamp};
-pub use writer::KeyWriter;
 pub(crate) use writer::escape_into;
+pub use writer::{KeyPart, KeyWriter};
 
 use stamp::push_version;
 use writer::{digest_hex, encode, shorten};

@@ -1,11 +1,66 @@
-//! [`KeyWriter`]: the only way to append to a key, and the escaping of text.
+//! [`KeyPart`], what can go into a key, and [`KeyWriter`], the only way it is written: each
+//! names the other, so they live together. Also the escaping of text.
 
 use std::fmt::Display;
 use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
 
-use super::KeyPart;
+/// A value that can be written into a [`CacheKey`](struct@crate::CacheKey).
+///
+/// Implementations call the methods of [`KeyWriter`], which insert every
+/// separator themselves; for a given type, equal values give equal keys and
+/// different values give different keys.
+///
+/// Encodings of the provided implementations:
+///
+/// | type | encoding |
+/// | --- | --- |
+/// | integers | decimal (`42`, `-7`) |
+/// | `bool` | `true` / `false` |
+/// | `f32`, `f64` | shortest round-trip text (`1.5`, `NaN`); `-0.0` ≠ `0.0` |
+/// | `str`, `String`, `Cow<str>`, `char` | escaped text, `""` is `%` |
+/// | `&T`, `Box<T>`, `Rc<T>`, `Arc<T>` | as `T` |
+/// | `Option<T>` | `~` for `None`, else as `T` (see [`KeyWriter::option`]) |
+/// | `()` | nothing |
+/// | tuples (up to 12) | their fields in order, flattened: `a:b:c` |
+/// | `[T]`, `[T; N]`, `Vec`, `VecDeque`, `BTreeSet` | `[a,b,c]` |
+/// | `BTreeMap<K, V>` | `[k:v,k:v]` in key order |
+/// | `SystemTime` | whole microseconds since the Unix epoch (rounded down) |
+/// | `Duration` | whole **nanoseconds** (exact) |
+/// | `uuid::Uuid` (feature `uuid`) | hyphenated lowercase |
+/// | `chrono::DateTime<Tz>` (feature `chrono`) | µs since the epoch: the same instant gives the same key in every time zone |
+/// | `chrono::NaiveDateTime` (feature `chrono`) | µs since the epoch, read as UTC |
+/// | `chrono::NaiveDate` (feature `chrono`) | `2024-11-27` |
+///
+/// There is deliberately **no** implementation for `HashMap` or `HashSet`:
+/// their iteration order differs between processes, so the same map would
+/// give different keys. Use `BTreeMap` / `BTreeSet`, or a sorted `Vec`.
+///
+/// # Examples
+///
+/// ```
+/// use cache_core::{CacheKey, KeyPart, KeyWriter};
+///
+/// struct StoreQuery { tenant: String, store_id: u64, open: Option<bool> }
+///
+/// impl KeyPart for StoreQuery {
+///     fn write_key(&self, out: &mut KeyWriter<'_>) {
+///         out.str(&self.tenant);
+///         out.u64(self.store_id);
+///         out.option(self.open.as_ref());
+///     }
+/// }
+///
+/// let q = StoreQuery { tenant: "acme:eu".into(), store_id: 42, open: None };
+/// assert_eq!(CacheKey::new("stores", &q).as_str(), "stores:acme%3Aeu:42:~");
+/// assert_eq!(CacheKey::new("users", &("acme", 42)).as_str(), "users:acme:42");
+/// assert_eq!(CacheKey::new("tags", &vec!["a b", ""]).as_str(), "tags:[a%20b,%]");
+/// ```
+pub trait KeyPart {
+    /// Writes this value through `out`.
+    fn write_key(&self, out: &mut KeyWriter<'_>);
+}
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 

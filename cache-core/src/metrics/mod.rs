@@ -33,6 +33,7 @@ mod gauges;
 mod names;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
+mod record;
 mod striped;
 
 use std::sync::Arc;
@@ -46,8 +47,8 @@ use crate::stats::TierName;
 use crate::tier::local::LocalTier;
 pub(crate) use attrs::Lookup;
 use names::Names;
-#[doc(hidden)]
-pub use striped::StripedCounter;
+pub(crate) use record::{Event, Recorder};
+pub(crate) use striped::StripedCounter;
 
 const SECONDS: &[f64] = &[
     0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -65,7 +66,8 @@ const BYTES: &[f64] = &[
     4_194_304.0,
 ];
 
-/// The engine's instruments; a no-op when the cache was built without a meter.
+/// The engine's instruments; a no-op when the cache was built without a meter. Recorded
+/// only through [`Recorder::record`], which also keeps the stats.
 pub(crate) struct Metrics {
     instruments: Option<Instruments>,
 }
@@ -99,13 +101,13 @@ impl Metrics {
 
     /// One lookup in one tier (or a bypass, with `tier = None`).
     #[inline]
-    pub(crate) fn request(&self, name: &str, tier: Option<TierName>, result: Lookup) {
+    fn request(&self, name: &str, tier: Option<TierName>, result: Lookup) {
         if let Some(i) = &self.instruments {
             i.names.with(name, |n| n.count_request(tier, result));
         }
     }
 
-    pub(crate) fn load(&self, name: &str, took: Duration) {
+    fn load(&self, name: &str, took: Duration) {
         if let Some(i) = &self.instruments {
             i.names.with(name, |n| {
                 i.load_duration.record(took.as_secs_f64(), n.attrs.name())
@@ -113,13 +115,13 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn coalesced(&self, name: &str) {
+    fn coalesced(&self, name: &str) {
         if let Some(i) = &self.instruments {
             i.names.with(name, |n| n.count_coalesced());
         }
     }
 
-    pub(crate) fn entry_size(&self, name: &str, bytes: usize) {
+    fn entry_size(&self, name: &str, bytes: usize) {
         if let Some(i) = &self.instruments {
             let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
             i.names
@@ -127,7 +129,7 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn shadow(&self, name: &str, matched: bool) {
+    fn shadow(&self, name: &str, matched: bool) {
         if let Some(i) = &self.instruments {
             i.names
                 .with(name, |n| i.shadow.add(1, n.attrs.shadow(matched)));
@@ -135,7 +137,7 @@ impl Metrics {
     }
 
     /// A remote-tier (or codec) operation's duration; slow path, attributes built per call.
-    pub(crate) fn tier_op(&self, tier: TierName, operation: &'static str, took: Duration) {
+    fn tier_op(&self, tier: TierName, operation: &'static str, took: Duration) {
         if let Some(i) = &self.instruments {
             let attrs = [
                 KeyValue::new("cache.tier", tier.as_str()),
@@ -145,7 +147,7 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn error(&self, tier: TierName, kind: &'static str) {
+    fn error(&self, tier: TierName, kind: &'static str) {
         if let Some(i) = &self.instruments {
             let attrs = [
                 KeyValue::new("cache.tier", tier.as_str()),

@@ -31,7 +31,7 @@ impl PrometheusMetrics {
         let exporter = opentelemetry_prometheus::exporter()
             .with_registry(registry.clone())
             .build()
-            .map_err(|e| crate::Error::Metrics(e.to_string()))?;
+            .map_err(crate::Error::metrics)?;
         let provider = SdkMeterProvider::builder().with_reader(exporter).build();
         Ok(PrometheusMetrics { registry, provider })
     }

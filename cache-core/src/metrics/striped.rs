@@ -83,55 +83,36 @@ impl<const N: usize> Striped<N> {
             total.wrapping_add(stripe.0[slot].load(Ordering::Relaxed))
         })
     }
-
-    /// Sets counter `slot` to `value`: `value` in the first stripe, zero in the others.
-    fn set(&self, slot: usize, value: u64) {
-        for (i, stripe) in self.stripes.iter().enumerate() {
-            stripe.0[slot].store(if i == 0 { value } else { 0 }, Ordering::Relaxed);
-        }
-    }
 }
 
-/// One contention-free counter: the field type behind the workspace's `__atomic_counters!`.
+/// One contention-free counter, for events that every thread counts on its hot path (hits).
 ///
-/// Shaped like the `AtomicU64` it replaced (`fetch_add`, `load`, `store`) so code that bumped an
-/// atomic keeps compiling; the memory `Ordering` arguments are accepted and ignored (every
-/// access is `Relaxed`: these are statistics, not synchronisation).
-pub struct StripedCounter(Striped<1>);
+/// Not an atomic: there is no single current value to swap or compare, so adds return
+/// nothing and a read is a [`sum`](Self::sum) over the stripes. Counters that only cold paths
+/// bump are plain atomics instead.
+pub(crate) struct StripedCounter(Striped<1>);
 
 impl StripedCounter {
     /// A counter at zero.
-    pub fn new() -> StripedCounter {
+    pub(crate) fn new() -> StripedCounter {
         StripedCounter(Striped::new())
     }
 
     /// Adds `n` in the calling thread's stripe.
     #[inline]
-    pub fn add(&self, n: u64) {
+    pub(crate) fn add(&self, n: u64) {
         self.0.add(0, n);
     }
 
-    /// The total over all threads. Adds made concurrently may or may not be included.
-    pub fn get(&self) -> u64 {
-        self.0.sum(0)
-    }
-
-    /// [`add`](Self::add) under `AtomicU64`'s name. Returns nothing: a striped counter has no
-    /// single previous value to return.
+    /// Adds one in the calling thread's stripe.
     #[inline]
-    pub fn fetch_add(&self, n: u64, _: Ordering) {
-        self.add(n);
+    pub(crate) fn increment(&self) {
+        self.add(1);
     }
 
-    /// [`get`](Self::get) under `AtomicU64`'s name.
-    pub fn load(&self, _: Ordering) -> u64 {
-        self.get()
-    }
-
-    /// Sets the total to `value`. Meant for fields that are only ever stored (a last-seen
-    /// reading): an add racing with a store may be lost.
-    pub fn store(&self, value: u64, _: Ordering) {
-        self.0.set(0, value);
+    /// The total over all threads. Adds made concurrently may or may not be included.
+    pub(crate) fn sum(&self) -> u64 {
+        self.0.sum(0)
     }
 }
 
@@ -143,7 +124,7 @@ impl Default for StripedCounter {
 
 impl fmt::Debug for StripedCounter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.get(), f)
+        fmt::Debug::fmt(&self.sum(), f)
     }
 }
 
@@ -165,7 +146,7 @@ mod tests {
                 });
             }
         });
-        assert_eq!(counter.get(), THREADS * PER_THREAD);
+        assert_eq!(counter.sum(), THREADS * PER_THREAD);
     }
 
     #[test]
@@ -186,19 +167,6 @@ mod tests {
             (cells.sum(0), cells.sum(1), cells.sum(2)),
             (6_000, 0, 15_000)
         );
-    }
-
-    #[test]
-    fn store_replaces_the_total() {
-        let counter = StripedCounter::new();
-        std::thread::scope(|s| {
-            s.spawn(|| counter.add(5));
-            s.spawn(|| counter.add(7));
-        });
-        counter.store(3, Ordering::Relaxed);
-        assert_eq!(counter.load(Ordering::Relaxed), 3);
-        counter.fetch_add(2, Ordering::Relaxed);
-        assert_eq!(counter.get(), 5);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use super::remote::{Fence, Lease, RemoteEvent, RemoteListener, RemoteTier, Stored, Token};
-use crate::{Error, Result};
+use crate::{Cause, Error, Result};
 
 /// What a key holds: an entry with the token of its write, or a lease — one slot, as in Redis,
 /// so an invalidation or write of the key voids the lease.
@@ -189,7 +189,9 @@ impl MemoryRemote {
 
     fn check(&self) -> Result<()> {
         if self.shared.failing.load(Relaxed) {
-            Err(Error::Remote("memory remote is failing on purpose".into()))
+            Err(Error::Remote(Cause::message(
+                "memory remote is failing on purpose",
+            )))
         } else {
             Ok(())
         }

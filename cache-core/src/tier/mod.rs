@@ -5,6 +5,7 @@
 //! - [`remote`]: the trait a shared tier (Redis) implements; [`memory::MemoryRemote`] is an
 //!   in-process implementation for tests and single-binary demos.
 
+pub(crate) mod entry;
 mod front;
 pub mod local;
 pub mod memory;
@@ -19,3 +20,21 @@ use std::sync::Arc;
 /// A decoded value as the request and local tiers hold it: type-erased so one map serves every
 /// cached function, shared so a hit only bumps a reference count before cloning out.
 pub(crate) type SharedValue = Arc<dyn Any + Send + Sync>;
+
+/// A reading of the engine's fence clock, taken when a read or load began; a store presents
+/// it so that a value older than an invalidation is refused (see the engine's `fence`). The
+/// request tier keeps the ticket of the read that put a value there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Ticket(u64);
+
+impl Ticket {
+    /// The ticket of fence clock value `clock`.
+    pub(crate) fn at(clock: u64) -> Ticket {
+        Ticket(clock)
+    }
+
+    /// The fence clock value it was taken at.
+    pub(crate) fn clock(self) -> u64 {
+        self.0
+    }
+}

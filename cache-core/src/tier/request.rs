@@ -9,9 +9,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 
-use super::SharedValue;
+use super::{SharedValue, Ticket};
 use crate::CacheKey;
-use crate::engine::Ticket;
 
 tokio::task_local! {
     static SCOPE: RequestMap;

@@ -1,0 +1,221 @@
+//! The remote tier as the engine calls it: [`Remote`] namespaces keys and tags, times every
+//! call, counts and logs every failure, and offers one typed method per operation, so each
+//! call names its operation once.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tracing::Instrument;
+
+use super::{Cache, Inner};
+use crate::codec::EntryMeta;
+use crate::metrics::{Event, Recorder};
+use crate::stats::TierName;
+use crate::tier::remote::{Fence, Lease, RemoteEvent, RemoteTier, Stored, Token};
+use crate::{CacheKey, Error, Options, Result, clock};
+
+/// A remote call failed; the failure has been counted and logged, and counts as a miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Failed;
+
+/// A borrowed view of the cache's remote tier with what every call needs: the key prefix
+/// and the recorder, read from the cache (two pointers, as it is held across awaits).
+#[derive(Clone, Copy)]
+pub(crate) struct Remote<'a> {
+    tier: &'a Arc<dyn RemoteTier>,
+    inner: &'a Inner,
+}
+
+impl Cache {
+    /// The remote tier, if there is one and `opts` let this call use it.
+    pub(crate) fn remote_for(&self, opts: &Options) -> Option<Remote<'_>> {
+        self.remote().filter(|_| opts.uses(crate::Tiers::REMOTE))
+    }
+
+    /// The remote tier, whatever the options (invalidations reach it always).
+    pub(crate) fn remote(&self) -> Option<Remote<'_>> {
+        let tier = self.inner.remote.as_ref()?;
+        Some(Remote {
+            tier,
+            inner: &self.inner,
+        })
+    }
+}
+
+impl Remote<'_> {
+    /// `key` as the remote tier knows it.
+    pub(crate) fn key(&self, key: &CacheKey) -> String {
+        format!("{}{}", self.inner.remote_prefix, key.as_str())
+    }
+
+    /// `tag` as the remote tier knows it.
+    pub(crate) fn tag(&self, tag: &str) -> String {
+        format!("{}{tag}", self.inner.remote_prefix)
+    }
+
+    /// The namespaced tags of a write with `opts`.
+    pub(crate) fn tags(&self, opts: &Options) -> Vec<Arc<str>> {
+        let tags = opts.tag_list().unwrap_or(&[]);
+        tags.iter().map(|tag| Arc::from(self.tag(tag))).collect()
+    }
+
+    /// Key, TTL and tags of a write of an entry with lifetimes `meta`. The TTL is the end of
+    /// the stale window: every key expires by itself.
+    fn write_args(
+        &self,
+        key: &CacheKey,
+        meta: &EntryMeta,
+        opts: &Options,
+    ) -> (String, Duration, Vec<Arc<str>>) {
+        let ttl = clock::until(meta.stale_until_ms, clock::now_ms());
+        let ttl = ttl.unwrap_or(Duration::from_millis(1));
+        (self.key(key), ttl, self.tags(opts))
+    }
+
+    /// Whether `token` was made by this process's remote tier.
+    pub(crate) fn is_own(&self, token: Token) -> bool {
+        self.tier.node_token_id() == Some(token.node())
+    }
+
+    pub(crate) async fn read(&self, key: &CacheKey) -> Result<Stored, Failed> {
+        self.call("get", self.tier.read(&self.key(key))).await
+    }
+
+    pub(crate) async fn read_many(&self, keys: &[&CacheKey]) -> Result<Vec<Stored>, Failed> {
+        let keys: Vec<String> = keys.iter().map(|key| self.key(key)).collect();
+        self.call("get_many", self.tier.read_many(&keys)).await
+    }
+
+    /// Writes a load's result only while `fence` is in place; `Ok(None)`: it was not.
+    pub(crate) async fn fill(
+        &self,
+        key: &CacheKey,
+        bytes: &[u8],
+        meta: &EntryMeta,
+        opts: &Options,
+        fence: Fence,
+    ) -> Result<Option<Token>, Failed> {
+        let (key, ttl, tags) = self.write_args(key, meta, opts);
+        let fill = self.tier.fill(&key, bytes, ttl, &tags, fence);
+        self.call("fill", fill).await
+    }
+
+    /// A plain write (a tier without leases cannot fence).
+    pub(crate) async fn set(
+        &self,
+        key: &CacheKey,
+        bytes: &[u8],
+        meta: &EntryMeta,
+        opts: &Options,
+    ) -> Result<(), Failed> {
+        let (key, ttl, tags) = self.write_args(key, meta, opts);
+        self.call("set", self.tier.set(&key, bytes, ttl, &tags))
+            .await
+    }
+
+    /// An authoritative write, voiding every fence on the key; its token when the tier has one.
+    pub(crate) async fn write(
+        &self,
+        key: &CacheKey,
+        bytes: &[u8],
+        meta: &EntryMeta,
+        opts: &Options,
+    ) -> Result<Option<Token>, Failed> {
+        let (key, ttl, tags) = self.write_args(key, meta, opts);
+        self.call("set", self.tier.write(&key, bytes, ttl, &tags))
+            .await
+    }
+
+    // The operations below return nothing: a failure is counted and logged, and their
+    // callers go on the same way (the tier queues deletes and announcements for replay).
+
+    pub(crate) async fn delete(&self, key: &CacheKey) {
+        let _ = self.call("delete", self.tier.delete(&self.key(key))).await;
+    }
+
+    pub(crate) async fn invalidate_tag(&self, tag: &str) {
+        let tag = self.tag(tag);
+        let _ = self
+            .call("invalidate_tag", self.tier.invalidate_tag(&tag))
+            .await;
+    }
+
+    /// Tells other nodes that `key` changed, so they drop their local copy.
+    pub(crate) async fn announce_key(&self, key: &CacheKey) {
+        self.publish(RemoteEvent::Invalidate(self.key(key))).await;
+    }
+
+    /// Tells other nodes that the entries tagged `tag` changed.
+    pub(crate) async fn announce_tag(&self, tag: &str) {
+        self.publish(RemoteEvent::InvalidateTag(self.tag(tag)))
+            .await;
+    }
+
+    async fn publish(&self, event: RemoteEvent) {
+        let _ = self.call("publish", self.tier.publish(event)).await;
+    }
+
+    /// Takes `key`'s stampede lease (`takeover`: replacing this process's orphaned one).
+    pub(crate) async fn lease(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        takeover: Option<Token>,
+    ) -> Result<Lease, Failed> {
+        let (key, tags) = (self.key(key), self.tags(opts));
+        let lease = self
+            .tier
+            .try_lease(&key, opts.lease_ttl_value(), &tags, takeover);
+        self.call("lease", lease).await
+    }
+
+    pub(crate) async fn release_lease(&self, key: &CacheKey, token: Token) {
+        let key = self.key(key);
+        let _ = self
+            .call("release_lease", self.tier.release_lease(&key, token))
+            .await;
+    }
+
+    /// Counts an entry that did not decode as a remote-tier failure.
+    pub(crate) fn count_corrupt(&self, error: &Error) {
+        self.inner.recorder.record(Event::CorruptEntry);
+        count_failure(&self.inner.recorder, TierName::Remote, error, "decode");
+    }
+
+    /// Awaits one operation: its duration is recorded, a failure counted and logged.
+    async fn call<R>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = Result<R>>,
+    ) -> Result<R, Failed> {
+        let started = Instant::now();
+        let result = call
+            .instrument(tracing::debug_span!("cache.remote", operation))
+            .await;
+        let took = started.elapsed();
+        self.inner
+            .recorder
+            .record(Event::RemoteCall(operation, took));
+        result.map_err(|error| {
+            count_failure(&self.inner.recorder, TierName::Remote, &error, operation);
+            Failed
+        })
+    }
+}
+
+/// Counts a tier or codec failure (each is also a miss) and logs it.
+pub(crate) fn count_failure(
+    recorder: &Recorder,
+    tier: TierName,
+    error: &Error,
+    operation: &'static str,
+) {
+    recorder.record(Event::Failure(tier, error.kind()));
+    if matches!(error, Error::RemoteUnavailable) {
+        // Expected on every call during an outage: the breaker already logged the outage.
+        tracing::debug!(operation, "remote tier skipped while its breaker is open");
+    } else {
+        tracing::warn!(%error, operation, kind = error.kind(), "cache tier error counted as a miss");
+    }
+}
