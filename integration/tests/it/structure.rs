@@ -175,12 +175,13 @@ impl Crate {
             };
             if hops < 8 {
                 for (public, target) in &mentions.uses {
-                    if *public && target.last() == Some(name) {
-                        if let Some(target) = self.absolute(&module, target) {
-                            let mut next = target;
-                            next.extend(path[known + 1..].iter().cloned());
-                            return self.resolve(&next, hops + 1);
-                        }
+                    if *public
+                        && target.last() == Some(name)
+                        && let Some(target) = self.absolute(&module, target)
+                    {
+                        let mut next = target;
+                        next.extend(path[known + 1..].iter().cloned());
+                        return self.resolve(&next, hops + 1);
                     }
                 }
             }
