@@ -12,10 +12,12 @@
 
 mod cluster;
 pub mod fixtures;
+mod logs;
 mod resp;
 mod server;
 
 pub use cluster::RedisCluster;
+pub use logs::with_captured_logs;
 pub use server::RedisServer;
 
 /// The panic message when `redis-server` is missing.
