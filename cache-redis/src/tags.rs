@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use redis::Script;
 
-use crate::client::{Client, Failure, millis};
+use crate::client::{Client, Failure, KeyWrite, millis};
 
 /// `KEYS[1]` entry, `KEYS[2..]` tag sets; `ARGV[1]` value, `ARGV[2]` TTL in ms.
 static SET_TAGGED: LazyLock<Script> = LazyLock::new(|| {
@@ -105,7 +105,8 @@ impl Tags {
                 invocation.key(self.key(tag));
             }
             invocation.arg(value).arg(ttl);
-            let _: i64 = self.client.invoke(&invocation).await?;
+            let write = KeyWrite::Script(&invocation);
+            let _: i64 = self.client.write_key(key, write).await?;
             return Ok(());
         }
         self.index(key, tags, ttl).await?;

@@ -170,7 +170,7 @@ impl Conn {
 
 impl Single {
     /// The current connection, or a new one if there is none.
-    async fn handle(&self) -> RedisResult<(u64, MultiplexedConnection)> {
+    pub(super) async fn handle(&self) -> RedisResult<(u64, MultiplexedConnection)> {
         if let Some(current) = self.current.lock().clone() {
             return Ok(current);
         }
@@ -188,7 +188,7 @@ impl Single {
     }
 
     /// Forgets the connection `generation` if `result` shows it is broken.
-    fn check<T>(&self, generation: u64, result: &RedisResult<T>) {
+    pub(super) fn check<T>(&self, generation: u64, result: &RedisResult<T>) {
         if let Err(error) = result
             && (error.is_unrecoverable_error() || error.is_io_error())
         {

@@ -10,10 +10,14 @@
 //! (`NOPERM`, `WRONGPASS`) is [`Error::Permission`], logged loudly;
 //! other error replies are [`Error::Command`], returned as they are.
 //!
+//! An authoritative write that timed out may still run later; `chase.rs` follows it with a
+//! delete of its key on the same connection, so it cannot land on top of a newer write.
+//!
 //! Nothing here knows the layers above: the one signal going up, "Redis answers again", is a
 //! `Notify` the recovery layer waits on.
 
 mod breaker;
+mod chase;
 mod config;
 mod conn;
 mod doctor;
@@ -23,6 +27,7 @@ mod reply;
 mod secrets;
 mod url;
 
+pub(crate) use self::chase::KeyWrite;
 pub use self::config::RedisConfig;
 pub use self::conn::Connection;
 pub(crate) use self::conn::backoff;
@@ -210,11 +215,11 @@ impl Client {
         self.query::<i64>(&cmd).await.map(drop)
     }
 
-    /// `SET key value PX ttl`.
+    /// `SET key value PX ttl`, an authoritative write (see [`write_key`](Client::write_key)).
     pub(crate) async fn set_px(&self, key: &str, value: &[u8], ttl: u64) -> Result<(), Failure> {
         let mut cmd = redis::cmd("SET");
         cmd.arg(key).arg(value).arg("PX").arg(ttl);
-        self.query::<()>(&cmd).await
+        self.write_key::<()>(key, KeyWrite::Cmd(&cmd)).await
     }
 
     /// `PUBLISH channel frame`.

@@ -116,13 +116,17 @@ impl Queue {
     /// clear (the entry's tags are unknown here). Until it is replayed, what Redis holds under
     /// `key` may be what this node already invalidated, so reads must not trust it.
     pub(super) fn covers(&self, key: &str) -> bool {
+        // `len` first: `take` stores it after `in_replay`, so a reader that sees the queue
+        // emptied by a take also sees the replay in progress.
+        if self.len.load(Acquire) == 0 && self.in_replay.load(Acquire) == 0 {
+            return false;
+        }
+        // Under the lock, where `take` moves operations from the queue to the replay in one
+        // step: checked apart, an operation could be in neither when looked at.
+        let state = self.state.lock();
         if self.in_replay.load(Acquire) > 0 {
             return true;
         }
-        if self.len() == 0 {
-            return false;
-        }
-        let state = self.state.lock();
         state.ops.keys().any(|slot| match slot {
             Slot::Key(queued) => queued == key,
             Slot::Tag(_) | Slot::Event(Wire::InvalidateTag(_) | Wire::Clear) => true,
@@ -160,7 +164,7 @@ impl Queue {
         self.in_replay.store(state.ops.len(), Release);
         let mut ops: Vec<(u64, Op)> = state.ops.drain().map(|(_, v)| v).collect();
         let overflowed = std::mem::take(&mut state.overflowed);
-        self.len.store(0, Relaxed);
+        self.len.store(0, Release);
         ops.sort_by_key(|(seq, _)| *seq);
         (ops.into_iter().map(|(_, op)| op).collect(), overflowed)
     }

@@ -25,12 +25,15 @@ impl RemoteTier for RedisTier {
 
     async fn read(&self, key: &str) -> cache_core::Result<Stored> {
         let layers = &self.layers;
+        // Checked before the GET too: a replay that deletes the key may finish while the GET
+        // is on its way back, and what the GET found predates the delete.
+        let covered = layers.recovery.covers(key);
         let mut cmd = redis::cmd("GET");
         cmd.arg(key);
         let found: Option<Vec<u8>> = layers.client.query(&cmd).await?;
-        if layers.recovery.covers(key) {
-            // A change of this node's to the key is still queued: what Redis holds may be
-            // what it invalidated.
+        if covered || layers.recovery.covers(key) {
+            // A change of this node's to the key is (or was, while the GET ran) still queued:
+            // what Redis holds may be what it invalidated.
             return Ok(Stored::Absent);
         }
         Ok(found.map_or(Stored::Absent, fenced::parse))
@@ -41,14 +44,16 @@ impl RemoteTier for RedisTier {
             return Ok(Vec::new());
         }
         let layers = &self.layers;
+        // As in `read`: covered before or after the MGET.
+        let covered: Vec<bool> = keys.iter().map(|k| layers.recovery.covers(k)).collect();
         let mut cmd = redis::cmd("MGET");
         cmd.arg(keys);
         let found: Vec<Option<Vec<u8>>> = layers.client.query(&cmd).await?;
         Ok(found
             .into_iter()
-            .zip(keys)
-            .map(|(bytes, key)| match bytes {
-                Some(bytes) if !layers.recovery.covers(key) => fenced::parse(bytes),
+            .zip(keys.iter().zip(covered))
+            .map(|(bytes, (key, covered))| match bytes {
+                Some(bytes) if !covered && !layers.recovery.covers(key) => fenced::parse(bytes),
                 _ => Stored::Absent,
             })
             .collect())

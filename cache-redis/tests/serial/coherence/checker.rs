@@ -201,6 +201,9 @@ pub fn summary(name: &str, h: &History, violations: &[Violation], sweep: &[Strin
             let _ = writeln!(s, "  {}", describe(h, v));
         }
     }
+    if let Some(first) = violations.first() {
+        let _ = write!(s, "{}", context(h, first));
+    }
     for line in sweep.iter().take(8) {
         let _ = writeln!(s, "  sweep: {line}");
     }
@@ -211,6 +214,78 @@ pub fn summary(name: &str, h: &History, violations: &[Violation], sweep: &[Strin
             h.ms(f.start),
             h.ms(f.end),
             f.kind
+        );
+    }
+    s
+}
+
+/// Everything recorded about the row of `v` around the moment it was violated: the writes of
+/// its row and tag group, the reads of the row (runs of equal answers merged) and the events
+/// the nodes heard for it. Printed with the first violation, to tell one cause from another.
+pub fn context(h: &History, v: &Violation) -> String {
+    use super::model::{GROUP, key, tag};
+    let mut s = String::new();
+    let (from, to) = (
+        v.effective - Duration::from_millis(2000),
+        v.effective + Duration::from_millis(600),
+    );
+    let within = |t: Instant| t >= from && t <= to;
+    let row = v.read.row;
+    let _ = writeln!(
+        s,
+        "---- context of row {row} [{:.1}, {:.1}] ms ----",
+        h.ms(from),
+        h.ms(to)
+    );
+    for w in &h.writes {
+        let same_group = w.row / GROUP == row / GROUP;
+        if (w.row == row || (same_group && w.kind == WriteKind::InvalidateTag))
+            && (within(w.start) || within(w.end))
+        {
+            let _ = writeln!(
+                s,
+                "  write #{} node {} row {} {:?} v{} [{:.1}, {:.1}]{}",
+                w.id,
+                w.node,
+                w.row,
+                w.kind,
+                w.version,
+                h.ms(w.start),
+                h.ms(w.end),
+                if w.queued { " queued" } else { "" }
+            );
+        }
+    }
+    let (row_key, row_tag) = (key(row).as_str().to_string(), tag(row));
+    for (node, at, event) in &h.log {
+        let relevant = match event {
+            cache_core::RemoteEvent::Invalidate(k) => k.ends_with(&row_key),
+            cache_core::RemoteEvent::InvalidateTag(t) => t.ends_with(&row_tag),
+            cache_core::RemoteEvent::Clear => true,
+        };
+        if relevant && within(*at) {
+            let _ = writeln!(s, "  event node {node} at {:.1}: {event:?}", h.ms(*at));
+        }
+    }
+    let mut reads: Vec<_> = h
+        .reads
+        .iter()
+        .filter(|r| r.row == row && within(r.start))
+        .collect();
+    reads.sort_by_key(|r| r.start);
+    let mut last = vec![None; h.nodes];
+    for r in reads {
+        if last[r.node] == Some(r.version) {
+            continue;
+        }
+        last[r.node] = Some(r.version);
+        let _ = writeln!(
+            s,
+            "  read node {} v{} [{:.1}, {:.1}]",
+            r.node,
+            r.version,
+            h.ms(r.start),
+            h.ms(r.end)
         );
     }
     s

@@ -66,6 +66,9 @@ pub struct History {
     /// Per node: other events delivered (the writes' own invalidations), for the summary.
     pub events: Vec<u64>,
     pub faults: Vec<Fault>,
+    /// Per node: every non-marker event our listener saw, timestamped (for the context dump
+    /// printed with a violation).
+    pub log: Vec<(usize, Instant, RemoteEvent)>,
 }
 
 impl History {
@@ -79,6 +82,7 @@ impl History {
             clears: vec![Vec::new(); nodes],
             events: vec![0; nodes],
             faults: Vec::new(),
+            log: Vec::new(),
         }
     }
 
@@ -115,6 +119,9 @@ impl Recorder {
     pub fn delivered(&self, node: usize, event: RemoteEvent) {
         let at = Instant::now();
         let mut history = self.0.lock();
+        if !matches!(&event, RemoteEvent::Invalidate(key) if key.starts_with(MARKER)) {
+            history.log.push((node, at, event.clone()));
+        }
         match event {
             RemoteEvent::Clear => history.clears[node].push(at),
             RemoteEvent::Invalidate(key) if key.starts_with(MARKER) => {

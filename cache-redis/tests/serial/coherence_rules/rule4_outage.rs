@@ -11,7 +11,7 @@ use cache_redis::test_support::RedisServer;
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
 
-use super::common::{Calls, eventually, node, raw, remote_only, tier};
+use super::common::{Calls, builder, eventually, node, raw, remote_only, tier};
 use super::{Model, SERIAL, WITHIN, bounded, opts, raw_value};
 
 /// One failure opens the breaker for `cooldown`: a gate that holds anything queued on this
@@ -293,4 +293,92 @@ async fn a_set_during_an_outage_is_replayed_as_a_delete_never_as_the_old_value()
     })
     .await;
     assert_ne!(raw_value(&mut conn, &remote_key).await, Some(1));
+}
+
+/// Redis is frozen (`SIGSTOP`). A's `set` of v2 times out, so A queues a delete and returns;
+/// then B writes v3, which waits in Redis's socket buffer behind it. When Redis resumes it
+/// runs each connection's commands in the order the connections became readable — B's first
+/// (B had a read pending since before A's write), so A's late `SET` of v2 lands *after* B's
+/// v3. B's `set` has returned: neither B nor anyone else may read v2 from then on, also while
+/// A's breaker still holds its queued delete back.
+///
+/// Before the fix A only queued the delete: Redis held v2 over v3 until A's replay, and a
+/// node without a local copy (B here, or any node that dropped its copy) read v2 back right
+/// after B's `set` returned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_set_that_timed_out_and_runs_late_does_not_undo_a_newer_set() {
+    let _serial = SERIAL.lock().await;
+    let server = RedisServer::start();
+    let url = server.url();
+    let a_tier = gated_tier(&url, Duration::from_millis(200), Duration::from_secs(3)).await;
+    let a = node(&a_tier);
+    // B waits out the freeze: its calls are answered once Redis resumes.
+    let b_tier = builder(&url)
+        .command_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .expect("connect to the test server");
+    let b = remote_only(&b_tier);
+    let key = CacheKey::new("late-set", &1);
+    let remote_key = a.remote_key(&key);
+    let (model, calls) = (Model::new(1), Calls::default());
+    a.set(&key, &1_u64, &opts()).await;
+    assert_eq!(read(&b, &key, &model, &calls).await, 1);
+
+    server.pause();
+    // B's connection becomes readable first, so Redis serves it first after the resume.
+    let pending_read = {
+        let b = b.clone();
+        tokio::spawn(async move { b.get::<u64>(&CacheKey::new("other", &0)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    model.set(2);
+    a.set(&key, &2_u64, &opts()).await;
+    assert!(a_tier.stats().timeouts >= 1, "{:?}", a_tier.stats());
+    assert!(
+        a_tier.health().queued_operations >= 1,
+        "A's failed set is queued as a delete"
+    );
+    model.set(3);
+    let newer = {
+        let b = b.clone();
+        let key = key.clone();
+        tokio::spawn(async move { b.set(&key, &3_u64, &opts()).await })
+    };
+    // Let B's SET reach Redis's socket before the resume.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    server.resume();
+    bounded(WITHIN, "B's set returned after the resume", newer)
+        .await
+        .unwrap();
+    bounded(WITHIN, "B's pending read returned", pending_read)
+        .await
+        .unwrap();
+
+    let mut conn = raw(&url).await;
+    assert_ne!(
+        raw_value(&mut conn, &remote_key).await,
+        Some(2),
+        "A's late SET outlived B's newer write"
+    );
+    assert_eq!(read(&b, &key, &model, &calls).await, 3, "B after its set");
+    let c = remote_only(&tier(&url).await);
+    assert_eq!(read(&c, &key, &model, &calls).await, 3, "C");
+    assert_eq!(
+        a_tier.stats().replayed,
+        0,
+        "A's breaker still holds its queue"
+    );
+    eventually(WITHIN * 3, "A replayed its queue", || async {
+        let _ = a.get::<u64>(&CacheKey::new("probe", &0)).await;
+        a_tier.health().queued_operations == 0
+    })
+    .await;
+    for (name, cache) in [("A", &a), ("B", &b), ("C", &c)] {
+        assert_eq!(
+            read(cache, &key, &model, &calls).await,
+            3,
+            "{name} at the end"
+        );
+    }
 }
