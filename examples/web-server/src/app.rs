@@ -3,15 +3,18 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use cache_core::metrics::prometheus::PrometheusMetrics;
 use cache_core::{Cache, FlagSource, Flags, LocalTier, RequestScopeLayer};
 use cache_redis::RedisTier;
 
+use crate::auth::TokenAuth;
 use crate::cached;
 use crate::config::Config;
 use crate::db::{Db, SeedSize};
 use crate::likes::Likes;
+use crate::limits::MAX_BODY_BYTES;
 use crate::routes;
 use crate::state::{AppState, DEFAULT_FLAGS, FLAG_HASH};
 
@@ -65,6 +68,7 @@ impl AppState {
             admin_token,
             redis,
             shared_flags,
+            auth: TokenAuth::from_config(config)?,
         })
     }
 }
@@ -79,7 +83,11 @@ fn random_token() -> Result<String, String> {
 
 /// Every route, each request in its own request scope.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let mut routes = Router::new();
+    if state.auth.demo_enabled() {
+        routes = routes.route("/demo/token", post(routes::demo::token));
+    }
+    routes
         .route("/chains/{id}/stores", get(routes::chains::stores))
         .route(
             "/stores/{id}",
@@ -96,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(routes::ops::metrics))
         .route("/healthz", get(routes::ops::healthz))
         .fallback(routes::ops::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestScopeLayer::new())
         .with_state(state)
 }

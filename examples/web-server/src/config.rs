@@ -15,6 +15,11 @@ pub struct Config {
     pub cache_flags: Option<String>,
     /// `ADMIN_TOKEN`; unset means a random token printed at startup.
     pub admin_token: Option<String>,
+    /// `AUTH_SECRET`: the key user tokens are signed with (at least 32 bytes); unset means a
+    /// random one per process, so tokens only work on the node that minted them.
+    pub auth_secret: Option<String>,
+    /// `DEMO_AUTH=1`: serve `POST /demo/token`, which mints a token for any user id.
+    pub demo_auth: bool,
     /// `--warm`: load every chain list before serving.
     pub warm: bool,
     /// `CACHE_LOCAL_BYTES`: the local tier's byte budget (default 128 MiB; 0 = no local tier).
@@ -29,6 +34,8 @@ impl std::fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("cache_flags", &self.cache_flags)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .field("auth_secret", &self.auth_secret.as_ref().map(|_| "<set>"))
+            .field("demo_auth", &self.demo_auth)
             .field("warm", &self.warm)
             .field("local_bytes", &self.local_bytes)
             .finish()
@@ -56,6 +63,12 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
             cache_flags: non_empty("CACHE_FLAGS"),
             admin_token: non_empty("ADMIN_TOKEN"),
+            auth_secret: non_empty("AUTH_SECRET"),
+            demo_auth: match non_empty("DEMO_AUTH").as_deref().map(str::trim) {
+                None | Some("0") => false,
+                Some("1") => true,
+                Some(other) => return Err(format!("DEMO_AUTH={other:?}: use 1 or 0")),
+            },
             warm: std::env::args().any(|a| a == "--warm"),
             local_bytes: match non_empty("CACHE_LOCAL_BYTES") {
                 Some(v) => v

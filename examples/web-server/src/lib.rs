@@ -2,16 +2,20 @@
 //!
 //! Routes: `GET /chains/{id}/stores`, `GET|PATCH /stores/{id}`, `GET /posts/{id}`,
 //! `POST /posts/{id}/like`, `GET /me/recommendations`, `GET|PUT /admin/flags`, `GET /metrics`,
-//! `GET /healthz`. See the crate README for how to run it with Redis and Grafana.
+//! `GET /healthz`, and `POST /demo/token` when `DEMO_AUTH=1`. Per-user routes and writes take a
+//! signed bearer token ([`auth`]); bodies are limited ([`limits`]). See the crate README for how
+//! to run it with Redis and Grafana.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod auth;
 pub mod cached;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod likes;
+pub mod limits;
 pub mod models;
 pub mod routes;
 pub mod state;

@@ -3,11 +3,14 @@
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
+
 use cache_core::Cache;
 use cache_core::metrics::prometheus::PrometheusMetrics;
 use cache_redis::RedisTier;
 use cache_redis::flags::RedisFlagSource;
 
+use crate::auth::TokenAuth;
 use crate::db::Db;
 use crate::likes::Likes;
 
@@ -28,6 +31,15 @@ pub struct AppState {
     pub shared_flags: Option<RedisFlagSource>,
     /// Where likes go: write-back through Redis, or write-through without it.
     pub likes: Likes,
+    /// Verifies (and, in demo mode, mints) user tokens.
+    pub auth: TokenAuth,
+}
+
+// Lets the `Caller` extractor find the verifier without `auth` depending on the state.
+impl FromRef<AppState> for TokenAuth {
+    fn from_ref(app: &AppState) -> TokenAuth {
+        app.auth.clone()
+    }
 }
 
 /// The Redis hash holding the live flags shared by every node.

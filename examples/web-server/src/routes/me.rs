@@ -2,25 +2,19 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
 
+use crate::auth::Caller;
 use crate::cached;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Recommendations for the user named by `X-User-Id`, each with its chain's name (asked once
-/// per store: after the first, the request tier answers).
+/// Recommendations for the caller, each with its chain's name (asked once per store: after the
+/// first, the request tier answers). The user id in the key comes only from the verified token
+/// ([`Caller`]); without a valid one the request ends in 401 before any lookup.
 pub async fn recommendations(
     State(app): State<AppState>,
-    headers: HeaderMap,
+    Caller { user_id }: Caller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let user_id: i64 = headers
-        .get("x-user-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| {
-            ApiError::BadRequest("header X-User-Id with an integer user id is required".into())
-        })?;
     let stores = cached::recommendations(&app, user_id).await?;
     let mut items = Vec::with_capacity(stores.len());
     for store in stores {

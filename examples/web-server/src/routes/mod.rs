@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod chains;
+pub mod demo;
 pub mod me;
 pub mod ops;
 pub mod posts;

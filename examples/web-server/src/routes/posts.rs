@@ -5,6 +5,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 
 use super::id_from;
+use crate::auth::Caller;
 use crate::cached;
 use crate::error::ApiError;
 use crate::models::PostJson;
@@ -25,12 +26,15 @@ pub async fn show(
 
 /// Adds a like: buffered in Redis and flushed in batches when Redis is configured (readers add
 /// the pending count), written through otherwise (and the cached post is invalidated on every
-/// node). No like is ever lost either way.
+/// node). No like is ever lost either way. Only an authenticated caller may like (401 otherwise,
+/// before the post is even looked up).
 pub async fn like(
     State(app): State<AppState>,
+    caller: Caller,
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = id_from(path)?;
+    tracing::debug!(user_id = caller.user_id, post_id = id, "like");
     if cached::post(&app, id).await?.is_none() {
         return Err(ApiError::NotFound("post"));
     }

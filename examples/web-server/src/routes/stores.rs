@@ -1,12 +1,14 @@
 //! `GET /stores/{id}` (versioned key) and `PATCH /stores/{id}` (moves the version).
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 
 use super::id_from;
+use crate::auth::Caller;
 use crate::cached;
 use crate::error::ApiError;
+use crate::limits::ValidJson;
 use crate::models::{StoreJson, StorePatch};
 use crate::state::AppState;
 
@@ -40,13 +42,16 @@ async fn load(app: &AppState, id: i64) -> Result<StoreJson, ApiError> {
 
 /// Updates a store. No cache call is needed: the new `updated_at` gives the store and its
 /// chain list new keys.
+///
+/// Only an authenticated caller may patch, and only a body within the limits
+/// ([`ValidJson`]): both are checked by the extractors, before the database or cache is touched.
 pub async fn update(
     State(app): State<AppState>,
+    _caller: Caller,
     path: Result<Path<i64>, PathRejection>,
-    body: Result<Json<StorePatch>, JsonRejection>,
+    ValidJson(patch): ValidJson<StorePatch>,
 ) -> Result<Json<StoreJson>, ApiError> {
     let id = id_from(path)?;
-    let Json(patch) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     if !app.db.update_store(id, &patch).await? {
         return Err(ApiError::NotFound("store"));
     }

@@ -5,7 +5,7 @@ use crate::common;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use common::{TOKEN, start};
+use common::{TOKEN, start, user_token};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chain_list_has_the_expected_shape_and_is_cached() {
@@ -84,6 +84,7 @@ async fn an_update_shows_on_the_next_request_without_explicit_invalidation() {
     let patched = server
         .client
         .patch(format!("{}/stores/3", server.base))
+        .bearer_auth(user_token(1))
         .json(&serde_json::json!({ "name": "Renamed Store" }))
         .send()
         .await
@@ -198,13 +199,20 @@ async fn a_thousand_concurrent_likes_all_reach_the_database() {
     let before: Value = server.get("/posts/2").await.json().await.unwrap();
     let likes_before = before["likes"].as_i64().unwrap();
     let mut tasks = Vec::new();
+    let token = user_token(1);
     for _ in 0..1_000 {
-        let (client, url) = (
+        let (client, url, token) = (
             server.client.clone(),
             format!("{}/posts/2/like", server.base),
+            token.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            client.post(url).send().await.map(|r| r.status())
+            client
+                .post(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map(|r| r.status())
         }));
     }
     for t in tasks {
@@ -231,11 +239,6 @@ async fn bad_input_gets_json_errors_and_never_a_panic() {
         ("/stores/999999", StatusCode::NOT_FOUND, "store not found"),
         ("/posts/999", StatusCode::NOT_FOUND, "post not found"),
         ("/no/such/route", StatusCode::NOT_FOUND, "route not found"),
-        (
-            "/me/recommendations",
-            StatusCode::BAD_REQUEST,
-            "header X-User-Id with an integer user id is required",
-        ),
     ];
     for (path, status, message) in cases {
         let response = server.get(path).await;
@@ -246,6 +249,7 @@ async fn bad_input_gets_json_errors_and_never_a_panic() {
     let malformed = server
         .client
         .patch(format!("{}/stores/1", server.base))
+        .bearer_auth(user_token(1))
         .header("content-type", "application/json")
         .body("{\"name\": ")
         .send()
@@ -257,6 +261,7 @@ async fn bad_input_gets_json_errors_and_never_a_panic() {
     let like_missing = server
         .client
         .post(format!("{}/posts/999/like", server.base))
+        .bearer_auth(user_token(1))
         .send()
         .await
         .unwrap();
@@ -266,7 +271,7 @@ async fn bad_input_gets_json_errors_and_never_a_panic() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recommendations_are_per_user_and_repeat_lookups_hit_the_request_tier() {
     let server = start(None).await;
-    let get = |user: &'static str| {
+    let get = |user: i64| {
         let (client, url) = (
             server.client.clone(),
             format!("{}/me/recommendations", server.base),
@@ -274,7 +279,7 @@ async fn recommendations_are_per_user_and_repeat_lookups_hit_the_request_tier() 
         async move {
             client
                 .get(url)
-                .header("X-User-Id", user)
+                .bearer_auth(user_token(user))
                 .send()
                 .await
                 .unwrap()
@@ -283,8 +288,8 @@ async fn recommendations_are_per_user_and_repeat_lookups_hit_the_request_tier() 
                 .unwrap()
         }
     };
-    let alice = get("1").await;
-    let bob = get("2").await;
+    let alice = get(1).await;
+    let bob = get(2).await;
     assert_eq!(alice["user_id"], 1);
     assert_eq!(bob["user_id"], 2);
     assert_ne!(

@@ -3,5 +3,6 @@
 
 mod common;
 
+mod auth;
 mod http;
 mod redis_nodes;

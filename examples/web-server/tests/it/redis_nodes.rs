@@ -9,7 +9,7 @@ use cache_redis::test_support::RedisServer;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use common::{TOKEN, start_with};
+use common::{TOKEN, start_with, user_token};
 
 async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let started = Instant::now();
@@ -53,6 +53,7 @@ async fn two_nodes_share_values_flags_and_invalidations_through_redis() {
     let liked = a
         .client
         .post(format!("{}/posts/1/like", a.base))
+        .bearer_auth(user_token(1))
         .send()
         .await
         .unwrap();
@@ -116,11 +117,22 @@ async fn a_thousand_concurrent_likes_on_two_nodes_all_reach_the_database_after_f
     let before = in_db(db.clone()).await;
 
     let mut tasks = Vec::new();
+    // One token for both nodes: they share the signing secret.
+    let token = user_token(1);
     for i in 0..1_000 {
         let node = if i % 2 == 0 { &a } else { &b };
-        let (client, url) = (node.client.clone(), format!("{}/posts/2/like", node.base));
+        let (client, url, token) = (
+            node.client.clone(),
+            format!("{}/posts/2/like", node.base),
+            token.clone(),
+        );
         tasks.push(tokio::spawn(async move {
-            client.post(url).send().await.map(|r| r.status())
+            client
+                .post(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map(|r| r.status())
         }));
     }
     for t in tasks {

@@ -8,6 +8,18 @@ use web_server::db::SeedSize;
 use web_server::{AppState, Config, router};
 
 pub const TOKEN: &str = "test-admin-token";
+/// Every test server signs user tokens with this, so tests (and nodes sharing Redis) agree.
+pub const AUTH_SECRET: &str = "test-auth-secret-of-at-least-32-bytes";
+
+/// A signer with the test servers' secret, for tokens the demo route would not mint.
+pub fn signer() -> web_server::auth::TokenAuth {
+    web_server::auth::TokenAuth::new(AUTH_SECRET.as_bytes(), false).unwrap()
+}
+
+/// A valid token for `user_id` (one hour).
+pub fn user_token(user_id: i64) -> String {
+    signer().mint(user_id, 3_600).0
+}
 
 pub struct Server {
     pub base: String,
@@ -33,6 +45,16 @@ pub async fn start_with(
     redis_url: Option<String>,
     db_file: Option<PathBuf>,
 ) -> Server {
+    start_configured(flags, redis_url, db_file, |_| ()).await
+}
+
+/// Like `start_with`, with a last say over the configuration.
+pub async fn start_configured(
+    flags: Option<&str>,
+    redis_url: Option<String>,
+    db_file: Option<PathBuf>,
+    configure: impl FnOnce(&mut Config),
+) -> Server {
     let db_file = db_file.unwrap_or_else(|| {
         std::env::temp_dir().join(format!(
             "web-server-test-{}-{}.sqlite",
@@ -40,15 +62,18 @@ pub async fn start_with(
             fastrand_suffix()
         ))
     });
-    let config = Config {
+    let mut config = Config {
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         redis_url,
         database_url: format!("sqlite://{}?mode=rwc", db_file.display()),
         cache_flags: flags.map(str::to_string),
         admin_token: Some(TOKEN.to_string()),
+        auth_secret: Some(AUTH_SECRET.to_string()),
+        demo_auth: true,
         warm: false,
         local_bytes: web_server::config::DEFAULT_LOCAL_BYTES,
     };
+    configure(&mut config);
     let seed = SeedSize {
         chains: 4,
         largest_chain: 60,
