@@ -19,6 +19,7 @@ pub mod limits;
 pub mod models;
 pub mod routes;
 pub mod state;
+pub mod timeout;
 pub mod warm;
 
 pub use app::router;

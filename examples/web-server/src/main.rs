@@ -1,7 +1,8 @@
 //! `cargo run -p web-server [-- --warm]`: see the crate README for the environment variables.
 
+use web_server::app::router_with_timeout;
 use web_server::db::SeedSize;
-use web_server::{AppState, Config, router};
+use web_server::{AppState, Config};
 
 #[tokio::main]
 async fn main() {
@@ -36,7 +37,7 @@ async fn run() -> Result<(), String> {
         .map_err(|e| format!("binding {}: {e}", config.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("listening on http://{addr}");
-    axum::serve(listener, router(state))
+    axum::serve(listener, router_with_timeout(state, config.request_timeout))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -5,4 +5,5 @@ mod common;
 
 mod auth;
 mod http;
+mod lifecycle;
 mod redis_nodes;
