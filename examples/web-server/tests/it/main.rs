@@ -7,3 +7,4 @@ mod auth;
 mod http;
 mod lifecycle;
 mod redis_nodes;
+mod shutdown;
