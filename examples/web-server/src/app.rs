@@ -74,6 +74,7 @@ impl AppState {
             redis,
             shared_flags,
             auth: TokenAuth::from_config(config)?,
+            last_known: Arc::default(),
         })
     }
 }

@@ -14,6 +14,7 @@ pub mod cached;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod last_known;
 pub mod likes;
 pub mod limits;
 pub mod models;

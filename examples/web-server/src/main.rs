@@ -74,6 +74,7 @@ async fn run() -> Result<(), String> {
             tracing::warn!(%error, "flushing likes; they stay in Redis for the next node")
         }
     }
+    state.db.close().await;
     println!("stopped");
     Ok(())
 }

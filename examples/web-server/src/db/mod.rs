@@ -100,6 +100,12 @@ impl Db {
         self.probe.pings()
     }
 
+    /// Closes the pool: every later query fails as unavailable (`PoolClosed`). Used at shutdown,
+    /// and by tests to take the database away.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }

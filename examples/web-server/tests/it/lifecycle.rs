@@ -141,17 +141,22 @@ async fn a_stuck_database_gets_503_json_within_the_deadlines() {
         })
         .collect();
     let patches = futures_join(patches);
-    // Meanwhile a reader finds no free connection: the acquire deadline answers it.
+    // Meanwhile readers find no free connection: the acquire deadline answers them, with the
+    // last known version for a store seen before and 503 for one never seen.
     let reader = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let asked = Instant::now();
-        let response = server.get("/stores/2").await;
+        let response = server.get("/stores/5").await;
         let status = response.status();
         let body: Value = response.json().await.unwrap();
-        (status, body, asked.elapsed())
+        let waited = asked.elapsed();
+        let seen_before = server.get("/stores/2").await;
+        (status, body, waited, seen_before)
     };
-    let (patches, (status, body, waited)) = tokio::join!(patches, reader);
+    let (patches, (status, body, waited, seen_before)) = tokio::join!(patches, reader);
     assert_unavailable(status, &body, "database unavailable");
+    assert_eq!(seen_before.status(), StatusCode::OK);
+    assert!(seen_before.headers().contains_key("warning"));
     assert!(
         waited < Duration::from_millis(1_200),
         "reader waited {waited:?}"
@@ -169,5 +174,53 @@ async fn a_stuck_database_gets_503_json_within_the_deadlines() {
     assert!(
         took < request_timeout + Duration::from_secs(1),
         "took {took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_database_down_versioned_routes_serve_the_last_version_marked_stale() {
+    let (server, state) = start(Duration::from_secs(10), Duration::from_millis(300)).await;
+    let list = server.get("/chains/1/stores").await;
+    let etag = list.headers()["etag"].clone();
+    let list = list.bytes().await.unwrap();
+    let store = server.get("/stores/3").await.bytes().await.unwrap();
+
+    state.db.close().await;
+
+    let stale_list = server.get("/chains/1/stores").await;
+    assert_eq!(stale_list.status(), StatusCode::OK);
+    assert_eq!(
+        stale_list.headers()["warning"],
+        "110 - \"Response is Stale\""
+    );
+    assert!(stale_list.headers().contains_key("age"));
+    assert_eq!(stale_list.headers()["etag"], etag);
+    assert_eq!(stale_list.bytes().await.unwrap(), list);
+    let stale_store = server.get("/stores/3").await;
+    assert_eq!(stale_store.status(), StatusCode::OK);
+    assert_eq!(
+        stale_store.headers()["warning"],
+        "110 - \"Response is Stale\""
+    );
+    assert_eq!(stale_store.bytes().await.unwrap(), store);
+
+    // Never seen: nothing to fall back on, so 503 JSON rather than 500.
+    let unseen = server.get("/chains/2/stores").await;
+    let status = unseen.status();
+    let body: Value = unseen.json().await.unwrap();
+    assert_unavailable(status, &body, "database unavailable");
+
+    // Once the cached probe expires, /healthz says the database is down and what is served.
+    tokio::time::sleep(web_server::db::PROBE_EVERY).await;
+    let health: Value = server.get("/healthz").await.json().await.unwrap();
+    println!("database down: {health}");
+    assert_eq!(health["database"], "down");
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["stale_served"], 2);
+    assert!(
+        health["database_fallback"]
+            .as_str()
+            .unwrap()
+            .contains("stale")
     );
 }
