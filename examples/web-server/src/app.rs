@@ -1,9 +1,11 @@
 //! Assembling the shared state from the configuration, and the router.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use cache_core::metrics::prometheus::PrometheusMetrics;
 use cache_core::{Cache, FlagSource, Flags, LocalTier, RequestScopeLayer};
@@ -17,16 +19,19 @@ use crate::likes::Likes;
 use crate::limits::MAX_BODY_BYTES;
 use crate::routes;
 use crate::state::{AppState, DEFAULT_FLAGS, FLAG_HASH};
+use crate::timeout;
 
 impl AppState {
     /// Opens the database and builds the cache described by `config`.
     pub async fn build(config: &Config, seed: SeedSize) -> Result<AppState, String> {
-        let db = Db::open(&config.database_url, seed).await.map_err(|e| {
-            format!(
-                "opening {}: {e}",
-                crate::config::redact_url(&config.database_url)
-            )
-        })?;
+        let db = Db::open_with(&config.database_url, seed, config.db_acquire_timeout)
+            .await
+            .map_err(|e| {
+                format!(
+                    "opening {}: {e}",
+                    crate::config::redact_url(&config.database_url)
+                )
+            })?;
         let mut flags = Flags::parse(DEFAULT_FLAGS).map_err(|e| e.to_string())?;
         if let Some(spec) = &config.cache_flags {
             flags = flags
@@ -69,6 +74,7 @@ impl AppState {
             redis,
             shared_flags,
             auth: TokenAuth::from_config(config)?,
+            last_known: Arc::default(),
         })
     }
 }
@@ -81,8 +87,13 @@ fn random_token() -> Result<String, String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Every route, each request in its own request scope.
+/// Every route, each request in its own request scope and under the default deadline.
 pub fn router(state: AppState) -> Router {
+    router_with_timeout(state, crate::config::DEFAULT_REQUEST_TIMEOUT)
+}
+
+/// [`router`], with requests still running after `request_timeout` answered 503.
+pub fn router_with_timeout(state: AppState, request_timeout: Duration) -> Router {
     let mut routes = Router::new();
     if state.auth.demo_enabled() {
         routes = routes.route("/demo/token", post(routes::demo::token));
@@ -106,5 +117,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(routes::ops::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestScopeLayer::new())
+        .layer(from_fn_with_state(request_timeout, timeout::limit))
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 //! Settings from the environment, as the README documents them.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// What the server was asked to do.
 #[derive(Clone)]
@@ -24,6 +25,14 @@ pub struct Config {
     pub warm: bool,
     /// `CACHE_LOCAL_BYTES`: the local tier's byte budget (default 128 MiB; 0 = no local tier).
     pub local_bytes: u64,
+    /// `REQUEST_TIMEOUT_MS`: a request still running after this gets 503 (default 10 s).
+    pub request_timeout: Duration,
+    /// `DB_ACQUIRE_TIMEOUT_MS`: how long a query waits for a pooled connection before the
+    /// request gets 503 (default 2 s).
+    pub db_acquire_timeout: Duration,
+    /// `SHUTDOWN_GRACE_MS`: after SIGTERM/SIGINT, how long in-flight requests may take to
+    /// finish before the server stops anyway (default 20 s).
+    pub shutdown_grace: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -38,12 +47,21 @@ impl std::fmt::Debug for Config {
             .field("demo_auth", &self.demo_auth)
             .field("warm", &self.warm)
             .field("local_bytes", &self.local_bytes)
+            .field("request_timeout", &self.request_timeout)
+            .field("db_acquire_timeout", &self.db_acquire_timeout)
+            .field("shutdown_grace", &self.shutdown_grace)
             .finish()
     }
 }
 
 /// The local tier's budget when `CACHE_LOCAL_BYTES` is unset.
 pub const DEFAULT_LOCAL_BYTES: u64 = 128 * 1024 * 1024;
+
+/// `REQUEST_TIMEOUT_MS` when unset.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `SHUTDOWN_GRACE_MS` when unset.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 /// The SQLite file used when `DATABASE_URL` is unset.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://web-server.sqlite?mode=rwc";
@@ -76,7 +94,26 @@ impl Config {
                     .map_err(|e| format!("CACHE_LOCAL_BYTES={v:?} is not a byte count: {e}"))?,
                 None => DEFAULT_LOCAL_BYTES,
             },
+            request_timeout: millis("REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_TIMEOUT)?,
+            db_acquire_timeout: millis(
+                "DB_ACQUIRE_TIMEOUT_MS",
+                crate::db::DEFAULT_ACQUIRE_TIMEOUT,
+            )?,
+            shutdown_grace: millis("SHUTDOWN_GRACE_MS", DEFAULT_SHUTDOWN_GRACE)?,
         })
+    }
+}
+
+/// A positive duration in milliseconds from the variable `name`, or `default` when unset.
+fn millis(name: &str, default: Duration) -> Result<Duration, String> {
+    match std::env::var(name).ok().filter(|v| !v.trim().is_empty()) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+            _ => Err(format!(
+                "{name}={v:?} is not a positive number of milliseconds"
+            )),
+        },
     }
 }
 

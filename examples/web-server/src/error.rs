@@ -16,6 +16,10 @@ pub enum ApiError {
     /// Missing or wrong bearer token.
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// A dependency is too slow or unreachable right now (request deadline, no free database
+    /// connection, database down): retrying later may succeed.
+    #[error("service unavailable: {0}")]
+    Unavailable(&'static str),
     /// The database failed; details go to the log, not to the client.
     #[error("internal error")]
     Internal,
@@ -23,15 +27,18 @@ pub enum ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> ApiError {
-        tracing::error!(%error, "database error");
-        ApiError::Internal
+        ApiError::from(crate::db::DbError::from(error))
     }
 }
 
 impl From<crate::db::DbError> for ApiError {
     fn from(error: crate::db::DbError) -> ApiError {
         tracing::error!(%error, "database error");
-        ApiError::Internal
+        if error.is_unavailable() {
+            ApiError::Unavailable("database unavailable")
+        } else {
+            ApiError::Internal
+        }
     }
 }
 
@@ -41,6 +48,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (

@@ -14,11 +14,13 @@ pub mod cached;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod last_known;
 pub mod likes;
 pub mod limits;
 pub mod models;
 pub mod routes;
 pub mod state;
+pub mod timeout;
 pub mod warm;
 
 pub use app::router;

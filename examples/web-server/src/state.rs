@@ -12,6 +12,7 @@ use cache_redis::flags::RedisFlagSource;
 
 use crate::auth::TokenAuth;
 use crate::db::Db;
+use crate::last_known::LastKnown;
 use crate::likes::Likes;
 
 /// Everything a handler needs. Cheap to clone.
@@ -33,6 +34,9 @@ pub struct AppState {
     pub likes: Likes,
     /// Verifies (and, in demo mode, mints) user tokens.
     pub auth: TokenAuth,
+    /// The last version seen of each chain list and store, served (marked stale) when the
+    /// database is down.
+    pub last_known: Arc<LastKnown>,
 }
 
 // Lets the `Caller` extractor find the verifier without `auth` depending on the state.

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use super::id_from;
 use crate::cached;
 use crate::error::ApiError;
+use crate::last_known::mark_stale;
 use crate::state::AppState;
 
 /// The list as JSON. The ETag is derived from the cache key, which changes with any store
@@ -19,11 +20,12 @@ pub async fn stores(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let chain_id = id_from(path)?;
-    let version = app
-        .db
-        .chain_version(chain_id)
+    let resolved = app
+        .last_known
+        .chain_version(chain_id, app.db.chain_version(chain_id))
         .await?
         .ok_or(ApiError::NotFound("chain"))?;
+    let version = resolved.version;
     let key = cached::chain_list_key(chain_id, version);
     let etag = format!("\"{:016x}\"", key.stable_hash());
     let etag_value = HeaderValue::from_str(&etag).map_err(|_| ApiError::Internal)?;
@@ -34,10 +36,12 @@ pub async fn stores(
         .flat_map(|v| v.split(','))
         .any(|tag| tag.trim() == etag || tag.trim() == "*");
     if matches {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
+        let mut response = (StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response();
+        mark_stale(response.headers_mut(), resolved.stale_for);
+        return Ok(response);
     }
     let body = cached::chain_stores(&app, chain_id, version).await?;
-    Ok((
+    let mut response = (
         [
             (
                 header::CONTENT_TYPE,
@@ -47,5 +51,7 @@ pub async fn stores(
         ],
         body.0,
     )
-        .into_response())
+        .into_response();
+    mark_stale(response.headers_mut(), resolved.stale_for);
+    Ok(response)
 }

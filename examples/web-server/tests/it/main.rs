@@ -5,4 +5,6 @@ mod common;
 
 mod auth;
 mod http;
+mod lifecycle;
 mod redis_nodes;
+mod shutdown;

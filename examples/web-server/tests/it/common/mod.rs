@@ -72,6 +72,9 @@ pub async fn start_configured(
         demo_auth: true,
         warm: false,
         local_bytes: web_server::config::DEFAULT_LOCAL_BYTES,
+        request_timeout: web_server::config::DEFAULT_REQUEST_TIMEOUT,
+        db_acquire_timeout: web_server::db::DEFAULT_ACQUIRE_TIMEOUT,
+        shutdown_grace: web_server::config::DEFAULT_SHUTDOWN_GRACE,
     };
     configure(&mut config);
     let seed = SeedSize {
