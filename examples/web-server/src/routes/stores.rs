@@ -24,22 +24,22 @@ pub async fn show(
 }
 
 async fn load(app: &AppState, id: i64) -> Result<StoreJson, ApiError> {
-    let updated_at = app
+    let version = app
         .db
         .store_version(id)
         .await?
         .ok_or(ApiError::NotFound("store"))?;
     let version = cached::StoreVersion {
         id,
-        updated_at: cache_core::Micros(updated_at),
+        version: cache_core::Micros(version),
     };
     cached::store(app, version)
         .await?
         .ok_or(ApiError::NotFound("store"))
 }
 
-/// Updates a store. No cache call is needed: the new `updated_at` gives the store and its
-/// chain list new keys.
+/// Updates a store. No cache call is needed: the update bumps the store's and its chain's
+/// versions in the database, which gives the store and its chain list new keys.
 pub async fn update(
     State(app): State<AppState>,
     path: Result<Path<i64>, PathRejection>,

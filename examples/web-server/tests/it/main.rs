@@ -3,5 +3,6 @@
 
 mod common;
 
+mod concurrent_patches;
 mod http;
 mod redis_nodes;
