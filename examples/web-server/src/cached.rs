@@ -14,25 +14,28 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JsonBody(pub Bytes);
 
-/// A store at one version: its key is `store/<id>-<updated_at µs>` (Rails'
-/// `cache_key_with_version`), so a PATCH, which moves `updated_at`, makes a new key.
+/// A store at one version: its key is `store/<id>-<version>` (Rails' `cache_key_with_version`),
+/// so a PATCH, which bumps `version` in the database, makes a new key.
 #[derive(Debug, Clone, Copy, cache_core::CacheKey)]
-#[cache_key(prefix = "store", id = id, version = updated_at)]
+#[cache_key(prefix = "store", id = id, version = version)]
 pub struct StoreVersion {
     /// The store.
     pub id: i64,
-    /// Its `updated_at`, in µs since the epoch.
-    pub updated_at: Micros,
+    /// Its `version` column: a counter, not a time, but it starts from the seeding clock in µs, so
+    /// it is written as a stamp.
+    pub version: Micros,
 }
 
-/// `chains/query-<digest>-<count>-<max updated_at>`: any store change makes a new key, so the
-/// list never needs explicit invalidation (seed 002).
+/// `chains/query-<digest>-<count>-<chain version>`: every store update bumps the chain's
+/// version in the same transaction, so it makes a new key and the list never needs explicit
+/// invalidation (seed 002). A value cached under a version was loaded after that version was
+/// committed, so it never shows less than the version says.
 pub fn chain_list_key(chain_id: i64, version: ChainVersion) -> CacheKey {
     CacheKey::collection(
         "chains",
         &("stores", chain_id),
         version.count,
-        Micros(version.max_updated_at),
+        Micros(version.version),
     )
 }
 

@@ -70,6 +70,6 @@ pub struct StorePatch {
 pub struct ChainVersion {
     /// Number of stores.
     pub count: u64,
-    /// Newest `updated_at` among them (µs).
-    pub max_updated_at: i64,
+    /// The chain's `version`, bumped by the database with every change to its stores.
+    pub version: i64,
 }

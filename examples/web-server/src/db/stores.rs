@@ -29,12 +29,13 @@ fn store_from_row(row: &AnyRow) -> Result<StoreJson, sqlx::Error> {
 }
 
 impl Db {
-    /// The chain's name and the version of its store list, or `None` if there is no such chain.
-    /// This is the cheap query that decides the cache key (Rails' `cache_key_with_version`).
+    /// The version of a chain's store list, or `None` if there is no such chain. This is the cheap
+    /// query that decides the cache key (Rails' `cache_key_with_version`); one statement, so the
+    /// count and the version come from one snapshot.
     pub async fn chain_version(&self, chain_id: i64) -> Result<Option<ChainVersion>, DbError> {
         let row = sqlx::query(
-            "SELECT COUNT(s.id), COALESCE(MAX(s.updated_at), 0) FROM chains c \
-             LEFT JOIN stores s ON s.chain_id = c.id WHERE c.id = $1 GROUP BY c.id",
+            "SELECT COUNT(s.id), c.version FROM chains c \
+             LEFT JOIN stores s ON s.chain_id = c.id WHERE c.id = $1 GROUP BY c.id, c.version",
         )
         .bind(chain_id)
         .fetch_optional(self.pool())
@@ -42,7 +43,7 @@ impl Db {
         Ok(match row {
             Some(row) => Some(ChainVersion {
                 count: u64::try_from(row.try_get::<i64, _>(0)?).unwrap_or(0),
-                max_updated_at: row.try_get(1)?,
+                version: row.try_get(1)?,
             }),
             None => None,
         })
@@ -89,9 +90,9 @@ impl Db {
         Ok(stores)
     }
 
-    /// A store's `updated_at`, or `None` if it does not exist (the version in its cache key).
+    /// A store's `version`, or `None` if it does not exist (the version in its cache key).
     pub async fn store_version(&self, id: i64) -> Result<Option<i64>, DbError> {
-        let row = sqlx::query("SELECT updated_at FROM stores WHERE id = $1")
+        let row = sqlx::query("SELECT version FROM stores WHERE id = $1")
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
@@ -124,13 +125,20 @@ impl Db {
         Ok(Some(store))
     }
 
-    /// Applies `patch` and moves `updated_at` forward (strictly, so the versioned key changes
-    /// even for two updates within one microsecond). Returns `false` if there is no such store.
+    /// Applies `patch`, and in the same transaction bumps the store's `version` and its chain's
+    /// (Rails' `touch: true`). The database does the counting, so every committed update moves
+    /// both cache keys whatever the interleaving and whatever the app servers' clocks say.
+    /// `updated_at` is display data; it still moves forward strictly. Returns `false` if there is
+    /// no such store.
     pub async fn update_store(&self, id: i64, patch: &StorePatch) -> Result<bool, DbError> {
-        let result = sqlx::query(
+        // The store row is locked before the chain row in every update, so concurrent updates
+        // queue on the chain row instead of deadlocking.
+        let mut tx = self.pool().begin().await?;
+        let updated = sqlx::query(
             "UPDATE stores SET name = COALESCE($1, name), address = COALESCE($2, address), \
              phone = COALESCE($3, phone), opening_hours = COALESCE($4, opening_hours), \
-             updated_at = CASE WHEN updated_at >= $5 THEN updated_at + 1 ELSE $5 END WHERE id = $6",
+             updated_at = CASE WHEN updated_at >= $5 THEN updated_at + 1 ELSE $5 END, \
+             version = version + 1 WHERE id = $6",
         )
         .bind(patch.name.clone())
         .bind(patch.address.clone())
@@ -138,9 +146,20 @@ impl Db {
         .bind(patch.opening_hours.clone())
         .bind(Db::now_micros())
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        Ok(result.rows_affected() > 0)
+        if updated.rows_affected() == 0 {
+            return Ok(false); // dropping `tx` rolls back (nothing was written)
+        }
+        sqlx::query(
+            "UPDATE chains SET version = version + 1 \
+             WHERE id = (SELECT chain_id FROM stores WHERE id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Stores recommended to a user: deterministic per user, different between users.

@@ -45,7 +45,7 @@ async fn load_versioned(
         .ok_or(ApiError::NotFound("store"))?;
     let version = cached::StoreVersion {
         id,
-        updated_at: cache_core::Micros(resolved.version),
+        version: cache_core::Micros(resolved.version),
     };
     let store = cached::store(app, version)
         .await?
@@ -53,8 +53,8 @@ async fn load_versioned(
     Ok((store, resolved.stale_for))
 }
 
-/// Updates a store. No cache call is needed: the new `updated_at` gives the store and its
-/// chain list new keys.
+/// Updates a store. No cache call is needed: the update bumps the store's and its chain's
+/// versions in the database, which gives the store and its chain list new keys.
 ///
 /// Only an authenticated caller may patch, and only a body within the limits
 /// ([`ValidJson`]): both are checked by the extractors, before the database or cache is touched.

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod concurrent_patches;
 mod http;
 mod lifecycle;
 mod redis_nodes;
