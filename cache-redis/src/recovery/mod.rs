@@ -13,6 +13,7 @@
 mod queue;
 
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -31,6 +32,9 @@ layer_counters! {
         queue_dropped,
     }
 }
+
+/// How often [`Recovery::drain`] looks whether the replay finished.
+const DRAIN_POLL: Duration = Duration::from_millis(20);
 
 /// The recovery queue and its replay task (stopped when this is dropped).
 pub(crate) struct Recovery {
@@ -108,6 +112,22 @@ impl Recovery {
     /// Operations not applied and announced yet.
     pub(crate) fn pending(&self) -> usize {
         self.queue.pending()
+    }
+
+    /// Waits, at most `within`, until every queued change is applied and announced; returns
+    /// how many are still pending (0: all of them). The replay task does the work — it is woken
+    /// here and retries on its own schedule while Redis is unreachable — so a second replayer
+    /// never races it.
+    pub(crate) async fn drain(&self, within: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let pending = self.pending();
+            if pending == 0 || tokio::time::Instant::now() >= deadline {
+                return pending;
+            }
+            self.queue.wake();
+            tokio::time::sleep(DRAIN_POLL.min(within)).await;
+        }
     }
 
     /// Fills in the counters this layer keeps.

@@ -112,6 +112,24 @@ impl RedisTier {
         }
     }
 
+    /// Waits, at most `within`, until the changes queued during an outage (deletes, tag
+    /// drops, announcements) are replayed and announced; returns how many are still pending
+    /// (0: none). For a graceful shutdown: what is still queued when the process exits is lost,
+    /// and the entries it would have dropped live until their TTL.
+    ///
+    /// ```no_run
+    /// # async fn run(tier: cache_redis::RedisTier) {
+    /// use std::time::Duration;
+    /// let left = tier.replay_pending(Duration::from_secs(5)).await;
+    /// if left > 0 {
+    ///     eprintln!("{left} invalidations could not reach Redis before exit");
+    /// }
+    /// # }
+    /// ```
+    pub async fn replay_pending(&self, within: std::time::Duration) -> usize {
+        self.layers.recovery.drain(within).await
+    }
+
     /// Counters of skipped, queued and replayed operations, timeouts and breaker trips.
     pub fn stats(&self) -> RedisStats {
         let layers = &self.layers;

@@ -145,3 +145,39 @@ async fn a_write_made_during_an_outage_is_replayed_as_a_delete() {
     let other = remote_only(&tier(&server.url()).await);
     assert_eq!(other.get::<String>(&key).await, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_pending_waits_for_the_replay_and_is_bounded_while_redis_is_down() {
+    // A graceful shutdown calls `replay_pending`: it must return once the queued changes are
+    // in Redis and announced, and must not hang while Redis is still unreachable.
+    let server = RedisServer::start();
+    let redis = tier(&server.url()).await;
+    let cache = node(&redis);
+    let key = CacheKey::new("drained-at-shutdown", &1);
+    let _: Result<u32, ()> = cache.get_or_load(&key, &opts(), || async { Ok(1) }).await;
+    let remote_key = cache.remote_key(&key);
+
+    server.pause();
+    cache.invalidate(&key).await;
+    assert!(redis.health().queued_operations >= 1, "the delete waits");
+    let started = Instant::now();
+    let left = redis.replay_pending(Duration::from_millis(300)).await;
+    assert!(left >= 1, "nothing can be replayed while Redis is paused");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "bounded by its limit, not by the outage"
+    );
+
+    server.resume();
+    assert_eq!(redis.replay_pending(Duration::from_secs(10)).await, 0);
+    let mut conn = raw(&server.url()).await;
+    let exists: bool = redis::cmd("EXISTS")
+        .arg(&remote_key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        !exists,
+        "the queued delete reached Redis before replay_pending returned 0"
+    );
+}

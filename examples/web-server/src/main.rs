@@ -74,6 +74,18 @@ async fn run() -> Result<(), String> {
             tracing::warn!(%error, "flushing likes; they stay in Redis for the next node")
         }
     }
+    // Invalidations queued while Redis was unreachable (the flush above may add some) are
+    // replayed and announced before exit; what is still queued after the bound is lost and the
+    // entries it would have dropped age out with their TTL.
+    if let Some(redis) = &state.redis {
+        match redis.replay_pending(config.shutdown_grace).await {
+            0 => tracing::info!("pending invalidations replayed"),
+            left => tracing::warn!(
+                left,
+                "invalidations still queued at exit; their entries expire by TTL"
+            ),
+        }
+    }
     state.db.close().await;
     println!("stopped");
     Ok(())
