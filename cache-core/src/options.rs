@@ -1,5 +1,6 @@
 //! Per-call cache options: lifetimes, tiers, tags, timeouts.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::ops::BitOr;
 use std::sync::Arc;
@@ -91,6 +92,10 @@ pub struct Options {
     hard_timeout: Option<Duration>,
     lease_ttl: Duration,
     fail_safe_throttle: Duration,
+    none_ttl: Option<Duration>,
+    /// Tells a cached "not found" from a value; set only by
+    /// [`Cache::get_or_load_option`](crate::Cache::get_or_load_option), which knows the type.
+    is_none: Option<fn(&dyn Any) -> bool>,
 }
 
 impl Default for Options {
@@ -107,6 +112,8 @@ impl Default for Options {
             hard_timeout: None,
             lease_ttl: Duration::from_secs(5),
             fail_safe_throttle: Duration::from_secs(1),
+            none_ttl: None,
+            is_none: None,
         }
     }
 }
@@ -216,6 +223,36 @@ impl Options {
         self
     }
 
+    /// Negative caching: [`Cache::get_or_load_option`](crate::Cache::get_or_load_option)
+    /// caches a `None` ("not found") for this long — exactly, with no stale window and no
+    /// jitter, in every tier, the remote one included. Unset (the default), `None` is not
+    /// cached and every call for a missing id reaches the loader.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cache_core::Options;
+    /// let opts = Options::new().ttl(Duration::from_secs(600)).none_ttl(Duration::from_secs(30));
+    /// assert_eq!(opts.none_ttl_value(), Some(Duration::from_secs(30)));
+    /// ```
+    #[must_use]
+    pub fn none_ttl(mut self, ttl: Duration) -> Options {
+        self.none_ttl = Some(ttl);
+        self
+    }
+
+    /// These options for a load of `Option<T>` whose `None` lives `none_ttl`.
+    pub(crate) fn caching_none_of<T: 'static>(&self) -> Options {
+        fn is_none<T: 'static>(value: &dyn Any) -> bool {
+            value
+                .downcast_ref::<Option<T>>()
+                .is_some_and(Option::is_none)
+        }
+        Options {
+            is_none: Some(is_none::<T>),
+            ..self.clone()
+        }
+    }
+
     /// Options for `get`/`get_many`: they backfill entries whose tags they cannot know.
     pub(crate) fn plain_read() -> Options {
         Options {
@@ -228,6 +265,17 @@ impl Options {
     /// The configured TTL, if any.
     pub fn ttl_value(&self) -> Option<Duration> {
         self.ttl
+    }
+
+    /// The configured lifetime of a cached `None`; unset, `None` is not cached.
+    pub fn none_ttl_value(&self) -> Option<Duration> {
+        self.none_ttl
+    }
+
+    /// `none_ttl` when `value` is a `None` it applies to.
+    pub(crate) fn none_ttl_for(&self, value: &dyn Any) -> Option<Duration> {
+        self.none_ttl
+            .filter(|_| self.is_none.is_some_and(|is_none| is_none(value)))
     }
 
     /// The configured stale window.

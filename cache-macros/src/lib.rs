@@ -57,6 +57,7 @@ use proc_macro::TokenStream;
 /// | `cache = <expr>` | the `Cache` to use (`&Cache`, `Cache`, `LazyLock<Cache>`, `Arc<Cache>`…) | `cache_core::global()` |
 /// | `crate = path` | where `cache_core` is | `::cache_core` |
 /// | `cache_none = true` | also cache `None` of an `Option` function | `false` |
+/// | `none_ttl = "30s"` | cache `None` of an `Option<T>` / `Result<Option<T>, E>` function for this long (see below) | not cached (`Result`: `ttl`) |
 /// | `companions = bool` | generate `<fn>_cache_key` and `<fn>_invalidate` | see below |
 ///
 /// Mark parameters that do not change the result (database handles, clients) with
@@ -71,11 +72,40 @@ use proc_macro::TokenStream;
 ///   `redis` is a compile error: it would need async I/O).
 /// * `Result<T, E>`: only `Ok` is cached; `E` must be `Clone + Send + Sync + 'static` because one
 ///   load's error is handed to every caller waiting for it (wrap it in `Arc` otherwise).
-///   `Option<T>`: only `Some` is cached unless `cache_none = true`. Any other `T` is cached.
+///   `Option<T>`: only `Some` is cached unless `cache_none = true` or `none_ttl` is set. Any
+///   other `T` is cached.
 /// * Generic functions get `std::any::type_name` of each type parameter (and each const
 ///   parameter's value) in the key; methods with a receiver and a default `name` also get
 ///   `type_name::<Self>()`, so same-named methods of two types never share entries.
 /// * Options that do not use the arguments are built once (a `static LazyLock`).
+///
+/// # Negative caching
+///
+/// `none_ttl` caches a "not found" for a short time so that repeated lookups of a missing id
+/// stop reaching the database, while found values keep `ttl`. It applies to `Option<T>` and to
+/// `Result<Option<T>, E>` (where `Ok(None)` is otherwise cached for the full `ttl`); on any
+/// other return type it is a compile error. The cached `None` lives in every tier the function
+/// uses, expires after exactly `none_ttl` (no jitter, no stale window; Redis's TTL too), and
+/// `<fn>_invalidate`, `invalidate_tag` and other nodes' invalidations drop it like any value.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use cache_core::cached;
+///
+/// static QUERIES: AtomicUsize = AtomicUsize::new(0);
+///
+/// #[cached(ttl = "10m", none_ttl = "30s")]
+/// async fn user_email(id: u64) -> Option<String> {
+///     QUERIES.fetch_add(1, Ordering::SeqCst);
+///     (id == 1).then(|| "ada@example.com".to_string())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(user_email(404).await, None);
+/// assert_eq!(user_email(404).await, None); // served from the cache for the next 30 s
+/// assert_eq!(QUERIES.load(Ordering::SeqCst), 1);
+/// # }
+/// ```
 ///
 /// # Companions
 ///

@@ -7,6 +7,7 @@ mod fetch;
 mod freshness;
 mod invalidate;
 mod lease;
+mod negative;
 mod read;
 mod read_remote;
 mod refresh;

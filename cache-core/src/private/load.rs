@@ -49,6 +49,43 @@ where
     cache.get_or_load(key, opts, load).await.ok()
 }
 
+/// `Option<T>` with `none_ttl`: caches `Some`, and `None` for `none_ttl`.
+#[inline]
+pub async fn load_option_none_ttl<T, F, Fut>(
+    cache: &Cache,
+    key: &CacheKey,
+    opts: &Options,
+    load: F,
+) -> Option<T>
+where
+    T: CachedValue,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let load = || async move { Ok::<_, Infallible>(load().await) };
+    match cache.get_or_load_option(key, opts, load).await {
+        Ok(value) => value,
+        Err(never) => match never {},
+    }
+}
+
+/// `Result<Option<T>, E>` with `none_ttl`: caches `Ok(Some)`, and `Ok(None)` for `none_ttl`.
+#[inline]
+pub async fn load_result_none_ttl<T, E, F, Fut>(
+    cache: &Cache,
+    key: &CacheKey,
+    opts: &Options,
+    load: F,
+) -> Result<Option<T>, E>
+where
+    T: CachedValue,
+    E: SharedError,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Option<T>, E>>,
+{
+    cache.get_or_load_option(key, opts, load).await
+}
+
 /// Any other `T` (including `Option<T>` with `cache_none = true`): always cached.
 #[inline]
 pub async fn load_value<T, F, Fut>(cache: &Cache, key: &CacheKey, opts: &Options, load: F) -> T
@@ -103,4 +140,39 @@ where
         Ok(value) => value,
         Err(never) => match never {},
     }
+}
+
+/// Sync [`load_option_none_ttl`].
+#[inline]
+pub fn load_option_none_ttl_sync<T, F>(
+    cache: &Cache,
+    key: &CacheKey,
+    opts: &Options,
+    load: F,
+) -> Option<T>
+where
+    T: CachedValue,
+    F: FnOnce() -> Option<T>,
+{
+    let load = || Ok::<_, Infallible>(load());
+    match cache.get_or_load_option_sync(key, opts, load) {
+        Ok(value) => value,
+        Err(never) => match never {},
+    }
+}
+
+/// Sync [`load_result_none_ttl`].
+#[inline]
+pub fn load_result_none_ttl_sync<T, E, F>(
+    cache: &Cache,
+    key: &CacheKey,
+    opts: &Options,
+    load: F,
+) -> Result<Option<T>, E>
+where
+    T: CachedValue,
+    E: SharedError,
+    F: FnOnce() -> Result<Option<T>, E>,
+{
+    cache.get_or_load_option_sync(key, opts, load)
 }

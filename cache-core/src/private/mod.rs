@@ -8,9 +8,11 @@
 //!
 //! `#[cached]` functions come in three shapes, chosen from the written return type:
 //! `Result<T, E>` (only `Ok` is cached, `E` goes back to the caller), `Option<T>` (only `Some`
-//! is cached unless `cache_none = true`) and any other `T`. Each shape has an async and a sync
-//! entry point in [`load`]; the key is built in [`key`], and a hit is looked up before the key
-//! is allocated in [`probe`]. The traits in [`bounds`] carry the readable error messages.
+//! is cached unless `cache_none = true`) and any other `T`; with `none_ttl`, `Option<T>` and
+//! `Result<Option<T>, E>` also cache `None`, for that long (the `*_none_ttl` entry points). Each
+//! shape has an async and a sync entry point in [`load`]; the key is built in [`key`], and a hit
+//! is looked up before the key is allocated in [`probe`]. The traits in [`bounds`] carry the
+//! readable error messages.
 
 mod bounds;
 mod key;
@@ -29,8 +31,9 @@ pub use crate::{
 pub use bounds::{CachedValue, KeyArg, SharedError};
 pub use key::{KeyFromParts, KeyIsCacheKey, KeyProbe, key_part};
 pub use load::{
-    Infallible, NoneReturned, load_option, load_option_sync, load_result, load_result_sync,
-    load_value, load_value_sync,
+    Infallible, NoneReturned, load_option, load_option_none_ttl, load_option_none_ttl_sync,
+    load_option_sync, load_result, load_result_none_ttl, load_result_none_ttl_sync,
+    load_result_sync, load_value, load_value_sync,
 };
 pub use probe::{HitFn, Probe, ProbeArgs, ProbeCacheable, ProbeFor, ProbeUncacheable, probe_parts};
 

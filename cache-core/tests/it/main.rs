@@ -11,6 +11,7 @@ mod front;
 mod keys;
 mod metrics;
 mod multi_node;
+mod negative;
 mod scope_layer;
 mod single_flight;
 mod stale_refresh;

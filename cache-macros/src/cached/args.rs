@@ -21,6 +21,7 @@ mod kw {
     syn::custom_keyword!(version);
     syn::custom_keyword!(cache);
     syn::custom_keyword!(cache_none);
+    syn::custom_keyword!(none_ttl);
     syn::custom_keyword!(soft_timeout);
     syn::custom_keyword!(hard_timeout);
     syn::custom_keyword!(companions);
@@ -50,6 +51,7 @@ pub(crate) struct CachedArgs {
     pub(crate) cache: Option<Expr>,
     pub(crate) krate: Option<Path>,
     pub(crate) cache_none: Option<LitBool>,
+    pub(crate) none_ttl: Option<DurationArg>,
     pub(crate) companions: Option<LitBool>,
 }
 
@@ -69,6 +71,7 @@ impl ArgList for CachedArgs {
         "cache",
         "crate",
         "cache_none",
+        "none_ttl",
         "soft_timeout",
         "hard_timeout",
         "companions",
@@ -102,6 +105,8 @@ impl ArgList for CachedArgs {
             self.version = Some(value::<kw::version, _>(input, LitInt::parse)?);
         } else if input.peek(kw::cache_none) {
             self.cache_none = Some(value::<kw::cache_none, _>(input, LitBool::parse)?);
+        } else if input.peek(kw::none_ttl) {
+            self.none_ttl = Some(value::<kw::none_ttl, _>(input, DurationArg::parse)?);
         } else if input.peek(kw::cache) {
             self.cache = Some(value::<kw::cache, _>(input, Expr::parse)?);
         } else if input.peek(kw::companions) {
@@ -112,6 +117,16 @@ impl ArgList for CachedArgs {
             return Ok(false);
         }
         Ok(true)
+    }
+}
+
+impl DurationArg {
+    /// Where the argument's value was written, for errors about it.
+    pub(crate) fn span(&self) -> proc_macro2::Span {
+        match self {
+            DurationArg::Lit(lit) => lit.span(),
+            DurationArg::Expr(expr) => expr.span(),
+        }
     }
 }
 

@@ -59,13 +59,18 @@ fn emitted_fn(plan: &Plan) -> TokenStream {
     });
     let block = &func.block;
     let body = quote!({ #(#destructure)* #block });
-    let entry = match (outline.is_async(), &plan.shape) {
-        (true, Shape::Result) => "load_result",
-        (true, Shape::Option) => "load_option",
-        (true, Shape::Value) => "load_value",
-        (false, Shape::Result) => "load_result_sync",
-        (false, Shape::Option) => "load_option_sync",
-        (false, Shape::Value) => "load_value_sync",
+    let entry = match (outline.is_async(), &plan.shape, plan.none_ttl) {
+        // `none_ttl` on `Result<Option<T>, E>` and (as a value shape) on `Option<T>`.
+        (true, Shape::Result, true) => "load_result_none_ttl",
+        (true, _, true) => "load_option_none_ttl",
+        (false, Shape::Result, true) => "load_result_none_ttl_sync",
+        (false, _, true) => "load_option_none_ttl_sync",
+        (true, Shape::Result, false) => "load_result",
+        (true, Shape::Option, false) => "load_option",
+        (true, Shape::Value, false) => "load_value",
+        (false, Shape::Result, false) => "load_result_sync",
+        (false, Shape::Option, false) => "load_option_sync",
+        (false, Shape::Value, false) => "load_value_sync",
     };
     // Spanned at the error type (or the value type), so a type that cannot be cached is
     // reported there and only once.

@@ -53,6 +53,7 @@ pub(crate) fn calls(args: &CachedArgs, outline: &Outline, errors: &Errors) -> Op
         ("stale", &args.stale),
         ("soft_timeout", &args.soft_timeout),
         ("hard_timeout", &args.hard_timeout),
+        ("none_ttl", &args.none_ttl),
     ] {
         let method = syn::Ident::new(method, Span::call_site());
         match arg {

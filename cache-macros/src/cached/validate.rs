@@ -25,6 +25,8 @@ pub(crate) struct Plan {
     pub(crate) outline: Outline,
     pub(crate) ret: Type,
     pub(crate) shape: Shape,
+    /// `none_ttl` is set (on an `Option<T>` or `Result<Option<T>, E>`): `None` is cached too.
+    pub(crate) none_ttl: bool,
     pub(crate) key: Option<Expr>,
     pub(crate) name: TokenStream,
     pub(crate) name_is_default: bool,
@@ -57,9 +59,13 @@ pub(crate) fn plan(args: CachedArgs, outline: Outline, errors: &Errors) -> Plan 
             "`#[cached]` cannot cache an `impl Trait` value; for a future, write an `async fn`";
         errors.at(ret.span(), msg);
     }
+    let none_ttl = check_none_ttl(&args, &ret, errors);
     let shape = match last_segment(&ret).as_deref() {
         Some("Result") => Shape::Result,
-        Some("Option") if !args.cache_none.as_ref().is_some_and(|b| b.value) => Shape::Option,
+        // With `none_ttl` the whole `Option<T>` is the cached value.
+        Some("Option") if !args.cache_none.as_ref().is_some_and(|b| b.value) && !none_ttl => {
+            Shape::Option
+        }
         Some("Option") => Shape::Value,
         _ => {
             if let Some(b) = args.cache_none.as_ref().filter(|b| b.value) {
@@ -99,6 +105,7 @@ pub(crate) fn plan(args: CachedArgs, outline: Outline, errors: &Errors) -> Plan 
         outline,
         ret,
         shape,
+        none_ttl,
         key: args.key,
         name,
         name_is_default,
@@ -176,6 +183,47 @@ fn impl_trait_without_key_part(ty: &Type) -> Option<Span> {
             };
             (!i.bounds.iter().any(is_key_part)).then(|| i.span())
         }
+        _ => None,
+    }
+}
+
+/// Whether `none_ttl` applies: only to `Option<T>` and `Result<Option<T>, E>`, whose `None` it
+/// caches. Anywhere else it is an error at the argument, since it would silently do nothing.
+fn check_none_ttl(args: &CachedArgs, ret: &Type, errors: &Errors) -> bool {
+    let Some(arg) = &args.none_ttl else {
+        return false;
+    };
+    if args.cache_none.as_ref().is_some_and(|b| b.value) {
+        let msg = "`none_ttl` caches `None` for that long; remove `cache_none = true`, which \
+                   would cache it for the full `ttl`";
+        errors.at(arg.span(), msg);
+        return false;
+    }
+    let returns_option = match last_segment(ret).as_deref() {
+        Some("Option") => true,
+        Some("Result") => first_type_arg(ret).and_then(last_segment).as_deref() == Some("Option"),
+        _ => false,
+    };
+    if !returns_option {
+        let msg = "`none_ttl` only applies to functions returning `Option<T>` or \
+                   `Result<Option<T>, E>`: it is how long a `None` (\"not found\") stays cached";
+        errors.at(arg.span(), msg);
+    }
+    returns_option
+}
+
+/// `T` of `Result<T, E>` as written.
+fn first_type_arg(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Path(p) => match &p.path.segments.last()?.arguments {
+            syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|arg| match arg {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            }),
+            _ => None,
+        },
+        Type::Paren(p) => first_type_arg(&p.elem),
+        Type::Group(g) => first_type_arg(&g.elem),
         _ => None,
     }
 }

@@ -17,5 +17,6 @@ mod faults;
 mod flags;
 mod isolation;
 mod load_fault;
+mod negative;
 mod security;
 mod single_node;
