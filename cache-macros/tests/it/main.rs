@@ -1,6 +1,7 @@
 //! The integration tests of `cache-macros`, in one binary: what the macros do at run time
-//! (`runtime`), and what they accept and reject at compile time (`ui`, trybuild over
-//! `tests/ui/pass` and `tests/ui/fail`).
+//! (`runtime`; `async_trait_methods` for the methods of `#[async_trait]` impls), and what they
+//! accept and reject at compile time (`ui`, trybuild over `tests/ui/pass` and `tests/ui/fail`).
 
+mod async_trait_methods;
 mod runtime;
 mod ui;
