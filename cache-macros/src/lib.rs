@@ -122,6 +122,46 @@ use proc_macro::TokenStream;
 /// `companions = true | false` overrides this, e.g. for a private inherent method or an
 /// associated function in a trait impl. Without companions the key is computed inline.
 ///
+/// # `#[async_trait]`
+///
+/// `#[cached]` works on the `async fn`s of an `#[async_trait]` impl (or on the default methods
+/// of an `#[async_trait]` trait), written in the usual order: `#[async_trait]` on the impl,
+/// `#[cached]` on the method. The impl's attribute runs first (an attribute on an item always
+/// expands before those inside it, so no other order exists) and turns the method into a `fn`
+/// returning `Pin<Box<dyn Future<Output = T> + Send + 'async_trait>>` whose body is
+/// `Box::pin(async move { … })`. `#[cached]` recognizes exactly that shape, caches `T` as for an
+/// `async fn` (same arguments, same key rules) and boxes the cached body again under the
+/// rewritten signature, so calls through `&dyn Trait` are cached and `?Send` impls work too.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use cache_core::cached;
+///
+/// #[async_trait]
+/// trait Users: Sync {
+///     async fn name(&self, id: u64) -> String;
+/// }
+///
+/// struct Directory;
+///
+/// #[async_trait]
+/// impl Users for Directory {
+///     #[cached(key = id, ttl = "1m", name = "doc_users")]
+///     async fn name(#[cache(skip)] &self, id: u64) -> String {
+///         format!("user {id}")
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let users: &dyn Users = &Directory;
+/// assert_eq!(users.name(7).await, "user 7"); // loads
+/// assert_eq!(users.name(7).await, "user 7"); // a hit
+/// # }
+/// ```
+///
+/// A hand-written `fn` of that same shape is cached the same way (before, it failed to compile:
+/// a boxed future cannot be stored).
+///
 /// # Parameter patterns
 ///
 /// A parameter written as a pattern (`(a, b): (i32, i32)`) is renamed `__cached_arg<N>` in the

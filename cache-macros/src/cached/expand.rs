@@ -108,9 +108,7 @@ fn emitted_fn(plan: &Plan) -> TokenStream {
         Shape::Option => quote!(::core::option::Option::Some(__cached_hit)),
         Shape::Value => quote!(__cached_hit),
     };
-    quote! {
-        #(#attrs)*
-        #vis #sig {
+    let body = quote! {{
             #opts_static
             let __cached_opts: &#p::Options = #opts;
             let __cached_cache: &#p::Cache = #cache;
@@ -128,8 +126,12 @@ fn emitted_fn(plan: &Plan) -> TokenStream {
                 #p::Probe::Miss(__cached_key) => __cached_key,
             };
             #load
-        }
-    }
+    }};
+    let func = match &outline.boxed {
+        Some(boxed) => boxed.rewrap(sig, body),
+        None => quote!(#sig #body),
+    };
+    quote!(#(#attrs)* #vis #func)
 }
 
 /// `tokens` with every span set to `span`.

@@ -3,6 +3,7 @@
 //! fallback (`fallback.rs`).
 
 mod args;
+mod boxed;
 mod companions;
 mod expand;
 mod fallback;
@@ -40,7 +41,12 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     // Checking the function against arguments that did not read cleanly would only guess
     // (an unreadable `key` is not "no key"): then only what is wrong with them is reported.
     let args_read_cleanly = errors.is_empty();
-    let outline = outline::outline(&args, func.clone(), &errors);
+    // A method `#[async_trait]` rewrote is cached as the `async fn` it was written as.
+    let (cached_fn, boxed) = match boxed::BoxedFuture::unwrap(&func) {
+        Some((async_fn, boxed)) => (async_fn, Some(boxed)),
+        None => (func.clone(), None),
+    };
+    let outline = outline::outline(&args, cached_fn, boxed, &errors);
     if !args_read_cleanly {
         return fallback::expand(func, &outline, errors);
     }

@@ -9,6 +9,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, Ident, ItemFn};
 
 use super::args::CachedArgs;
+use super::boxed::BoxedFuture;
 use super::mentions::Mentions;
 use super::params::{self, Params};
 use crate::errors::Errors;
@@ -41,6 +42,9 @@ pub(crate) struct Outline {
     pub(crate) params: Params,
     pub(crate) cache: CacheSource,
     pub(crate) companions: Companions,
+    /// Set when `#[async_trait]` rewrote the method: `func` is then the `async fn` it was
+    /// written as, and the emitted body is boxed again under the rewritten signature.
+    pub(crate) boxed: Option<BoxedFuture>,
 }
 
 impl Outline {
@@ -68,7 +72,12 @@ impl Outline {
 
 /// Reads the parameters of `func` (recording errors in their `#[cache(..)]` attributes) and
 /// decides where the cache comes from and where the companions go.
-pub(crate) fn outline(args: &CachedArgs, mut func: ItemFn, errors: &Errors) -> Outline {
+pub(crate) fn outline(
+    args: &CachedArgs,
+    mut func: ItemFn,
+    boxed: Option<BoxedFuture>,
+    errors: &Errors,
+) -> Outline {
     let params = params::analyze(&mut func.sig, errors);
     let cache = match &args.cache {
         None => CacheSource::Global,
@@ -101,6 +110,7 @@ pub(crate) fn outline(args: &CachedArgs, mut func: ItemFn, errors: &Errors) -> O
         params,
         cache,
         companions,
+        boxed,
     }
 }
 

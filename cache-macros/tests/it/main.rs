@@ -1,7 +1,9 @@
 //! The integration tests of `cache-macros`, in one binary: what the macros do at run time
-//! (`runtime`, `none_ttl`), and what they accept and reject at compile time (`ui`, trybuild over
-//! `tests/ui/pass` and `tests/ui/fail`).
+//! (`runtime`, `none_ttl`; `async_trait_methods` for the methods of `#[async_trait]` impls), and
+//! what they accept and reject at compile time (`ui`, trybuild over `tests/ui/pass` and
+//! `tests/ui/fail`).
 
+mod async_trait_methods;
 mod none_ttl;
 mod runtime;
 mod ui;
