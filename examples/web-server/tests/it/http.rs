@@ -201,19 +201,7 @@ async fn a_thousand_concurrent_likes_all_reach_the_database() {
     let mut tasks = Vec::new();
     let token = user_token(1);
     for _ in 0..1_000 {
-        let (client, url, token) = (
-            server.client.clone(),
-            format!("{}/posts/2/like", server.base),
-            token.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .map(|r| r.status())
-        }));
+        tasks.push(server.spawn_like(2, &token));
     }
     for t in tasks {
         assert_eq!(t.await.unwrap().unwrap(), StatusCode::OK);

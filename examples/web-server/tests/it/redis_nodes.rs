@@ -121,19 +121,7 @@ async fn a_thousand_concurrent_likes_on_two_nodes_all_reach_the_database_after_f
     let token = user_token(1);
     for i in 0..1_000 {
         let node = if i % 2 == 0 { &a } else { &b };
-        let (client, url, token) = (
-            node.client.clone(),
-            format!("{}/posts/2/like", node.base),
-            token.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .map(|r| r.status())
-        }));
+        tasks.push(node.spawn_like(2, &token));
     }
     for t in tasks {
         assert_eq!(t.await.unwrap().unwrap(), StatusCode::OK);

@@ -100,6 +100,20 @@ fn fastrand_suffix() -> u64 {
 }
 
 impl Server {
+    /// Likes `post` as the bearer of `token` in a task of its own (for bursts of concurrent
+    /// likes); the task yields the response status.
+    pub fn spawn_like(
+        &self,
+        post: i64,
+        token: &str,
+    ) -> tokio::task::JoinHandle<reqwest::Result<reqwest::StatusCode>> {
+        let request = self
+            .client
+            .post(format!("{}/posts/{post}/like", self.base))
+            .bearer_auth(token);
+        tokio::spawn(async move { request.send().await.map(|r| r.status()) })
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))
