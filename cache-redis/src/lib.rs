@@ -84,6 +84,7 @@ mod leases;
 mod recovery;
 pub mod tags;
 mod tier;
+mod trust;
 
 #[cfg(feature = "test-support")]
 pub mod test_support;

@@ -1,5 +1,5 @@
-//! The subscriber task (a pub/sub connection that pings, reconnects and clears the local tiers
-//! after a gap) and the watchdog that clears them while the subscription stays down.
+//! The subscriber task: a pub/sub connection that pings, reconnects and clears the local tiers
+//! after a gap (the watchdog that clears them while it stays down is [`crate::trust`]).
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -10,40 +10,6 @@ use tokio::sync::{oneshot, watch};
 
 use super::{Backplane, BackplaneCounters};
 use crate::client::backoff;
-
-/// How often an idle subscription is checked with `PING`, at most.
-const PING_EVERY: Duration = Duration::from_secs(5);
-
-/// The ping period: at most [`PING_EVERY`], and half the trust period, so a silent loss is
-/// noticed in time for the watchdog.
-fn ping_every(trust: Duration) -> Duration {
-    PING_EVERY.min(trust / 2)
-}
-
-/// While the subscription is down, delivers [`RemoteEvent::Clear`] once it has been down for
-/// `backplane_trust`, and again every such period until it is back: invalidations published
-/// meanwhile never reach this node, so its local tier is trusted no longer than that.
-pub(super) fn watchdog(backplane: &Arc<Backplane>, mut shutdown: watch::Receiver<()>) {
-    let weak = Arc::downgrade(backplane);
-    let trust = backplane.trust;
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval((trust / 4).max(Duration::from_millis(25)));
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                _ = shutdown.changed() => return,
-            }
-            let Some(backplane) = weak.upgrade() else {
-                return;
-            };
-            if backplane.trust_expired() {
-                BackplaneCounters::bump(&backplane.counters.untrusted_clears);
-                tracing::warn!(?trust, "backplane down: clearing local tiers");
-                backplane.deliver(RemoteEvent::Clear);
-            }
-        }
-    });
-}
 
 enum Ended {
     Stop,
@@ -85,7 +51,7 @@ async fn run(weak: Weak<Backplane>, mut shutdown: watch::Receiver<()>, ready: on
                 let Some(backplane) = weak.upgrade() else {
                     return;
                 };
-                backplane.set_connected(true);
+                backplane.trust.set_connected(true);
                 BackplaneCounters::bump(&backplane.counters.subscriptions);
                 if !first {
                     tracing::info!("backplane subscribed again; clearing local tiers");
@@ -103,7 +69,7 @@ async fn run(weak: Weak<Backplane>, mut shutdown: watch::Receiver<()>, ready: on
                 let Some(backplane) = weak.upgrade() else {
                     return;
                 };
-                backplane.set_connected(false);
+                backplane.trust.set_connected(false);
                 tracing::warn!("backplane subscription lost; reconnecting");
             }
             Ok(Err(error)) => {
@@ -129,8 +95,10 @@ async fn listen(
     limit: Duration,
 ) -> Ended {
     let (mut sink, mut stream) = pubsub.split();
-    let trust = weak.upgrade().map_or(PING_EVERY, |b| b.trust);
-    let mut ticker = tokio::time::interval(ping_every(trust));
+    let Some(every) = weak.upgrade().map(|b| b.trust.ping_every()) else {
+        return Ended::Stop;
+    };
+    let mut ticker = tokio::time::interval(every);
     ticker.tick().await;
     loop {
         tokio::select! {
