@@ -77,6 +77,11 @@ impl RedisTierBuilder {
         recovery_interval: Duration,
         /// See [`RedisConfig::backplane_trust`].
         backplane_trust: Duration,
+        /// How nodes hear of changed keys; see [`Invalidation`](crate::Invalidation) for when
+        /// to use which.
+        invalidation: crate::Invalidation,
+        /// See [`RedisConfig::tracking_prefix`].
+        tracking_prefix: String,
     }
 
     /// The checked configuration, without connecting.

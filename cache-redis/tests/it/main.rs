@@ -20,3 +20,4 @@ mod load_fault;
 mod negative;
 mod security;
 mod single_node;
+mod tracking;
