@@ -130,4 +130,14 @@ mod tests {
         let none = RedisTier::cluster_builder(Vec::<String>::new());
         assert!(matches!(none.config(), Err(Error::Config(_))));
     }
+
+    #[test]
+    fn key_tracking_needs_a_prefix_and_is_off_by_default() {
+        let default = RedisTier::builder("redis://h").config().unwrap();
+        assert_eq!(default.invalidation, crate::Invalidation::Backplane);
+        let unprefixed = RedisTier::builder("redis://h").invalidation(crate::Invalidation::Both);
+        assert!(matches!(unprefixed.config(), Err(Error::Config(_))));
+        let prefixed = unprefixed.tracking_prefix("app:").config().unwrap();
+        assert!(prefixed.invalidation.tracks() && prefixed.invalidation.publishes_keys());
+    }
 }
