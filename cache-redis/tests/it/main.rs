@@ -21,3 +21,4 @@ mod negative;
 mod security;
 mod single_node;
 mod tracking;
+mod tracking_cluster;

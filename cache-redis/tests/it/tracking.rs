@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cache_core::{Cache, CacheKey, Options, RemoteEvent, RemoteTier};
-use cache_redis::test_support::{RedisCluster, RedisServer};
+use cache_redis::test_support::RedisServer;
 use cache_redis::{Invalidation, RedisTier, RedisTierBuilder};
 use common::{calls, eventually, node, raw};
 
-const WITHIN: Duration = Duration::from_secs(5);
+pub(crate) const WITHIN: Duration = Duration::from_secs(5);
 
 fn opts() -> Options {
     Options::new().ttl(Duration::from_secs(600))
@@ -21,13 +21,13 @@ fn opts() -> Options {
 
 /// A node in namespace `t` (see `common::node`) whose tier runs in `mode`, and the keys the
 /// tier has reported changed, in order (a listener of the test's own, next to the engine's).
-struct Node {
-    tier: RedisTier,
-    cache: Cache,
-    reported: Arc<Mutex<Vec<String>>>,
+pub(crate) struct Node {
+    pub(crate) tier: RedisTier,
+    pub(crate) cache: Cache,
+    pub(crate) reported: Arc<Mutex<Vec<String>>>,
 }
 
-async fn node_with(builder: RedisTierBuilder, mode: Invalidation) -> Node {
+pub(crate) async fn node_with(builder: RedisTierBuilder, mode: Invalidation) -> Node {
     let tier = builder
         .command_timeout(Duration::from_secs(1))
         .backplane_trust(Duration::from_millis(500))
@@ -56,7 +56,7 @@ impl Node {
     /// tracking, the node's own write is reported back to it and drops the fresh copy; this
     /// waits for that report first (the engine's listener runs before the test's), so what
     /// drops the copy afterwards can only be a later change.
-    async fn cached_locally(&self, key: &CacheKey, value: u32) {
+    pub(crate) async fn cached_locally(&self, key: &CacheKey, value: u32) {
         let reported = self.reported.lock().unwrap().len();
         self.cache.set(key, &value, &opts()).await;
         if self.tier.config().invalidation.tracks() {
@@ -76,12 +76,12 @@ impl Node {
 }
 
 /// The key as stored in Redis: namespace `t`, then the key text.
-fn remote(key: &CacheKey) -> String {
+pub(crate) fn remote(key: &CacheKey) -> String {
     format!("t:{}", key.as_str())
 }
 
 /// Runs `redis-cli -p port [-c] args…` as another program would, `input` on its stdin.
-fn redis_cli(port: u16, args: &[&str], input: &[u8]) -> String {
+pub(crate) fn redis_cli(port: u16, args: &[&str], input: &[u8]) -> String {
     let mut child = Command::new("redis-cli")
         .args(["-p", &port.to_string(), "-c"])
         .args(args)
@@ -162,46 +162,6 @@ async fn with_the_backplane_only_outside_changes_leave_the_old_local_value_serve
     // The stale value the issue is about: the outside change is invisible to the node.
     assert_eq!(outside_changes(&node, &server).await, [Some(1); 3]);
     assert_eq!(node.tier.stats().tracking_invalidations, 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_a_cluster_outside_deletes_on_every_primary_drop_the_local_copies() {
-    let cluster = RedisCluster::start();
-    let urls = cluster.urls();
-    let node = node_with(RedisTier::cluster_builder(&urls), Invalidation::Tracking).await;
-    let (tier, cache) = (&node.tier, &node.cache);
-    for server in cluster.nodes() {
-        let clients = server.query(&["CLIENT", "LIST"]).unwrap();
-        assert!(
-            clients.contains("name=cache-tracking"),
-            "a tracking connection on {}",
-            server.port()
-        );
-    }
-    let keys: Vec<CacheKey> = (0..12).map(|i| CacheKey::new("item", &i)).collect();
-    for key in &keys {
-        node.cached_locally(key, 1).await;
-    }
-    let holding = cluster
-        .nodes()
-        .iter()
-        .filter(|s| s.query(&["DBSIZE"]).unwrap().trim_start_matches(':').trim() != "0")
-        .count();
-    assert!(holding >= 2, "the keys span several primaries' slots");
-    // `redis-cli -c` follows MOVED to the slot's owner, as any Cluster client would.
-    for key in &keys {
-        redis_cli(cluster.nodes()[0].port(), &["DEL", &remote(key)], b"");
-    }
-    eventually(WITHIN, "every key dropped on the node", || async {
-        for key in &keys {
-            if cache.get::<u32>(key).await.is_some() {
-                return false;
-            }
-        }
-        true
-    })
-    .await;
-    assert!(tier.stats().tracking_invalidations >= 12);
 }
 
 /// The id of the tracking connection in `CLIENT LIST` on `server`.
