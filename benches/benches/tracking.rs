@@ -7,6 +7,9 @@
 //!   second, the local hit ratio of reads, invalidation messages per write (`PUBLISH`es for the
 //!   backplane, keys reported by tracking to both nodes for tracking), and Redis `GET`s per read.
 //!
+//! * FIGURE `<mix>_paired_median_us_per_500_ops`: batches alternating between the two modes
+//!   (30 rounds), the ratio of their medians; the figure to quote on a shared machine.
+//!
 //! Mixes: `read_heavy` (95 % reads) and `write_heavy` (50 % writes).
 
 use std::time::{Duration, Instant};
@@ -20,6 +23,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 const KEYS: i64 = 200;
 const FIGURE_OPS: u64 = 20_000;
 const BATCH: u64 = 1_000;
+const PAIRED_ROUNDS: usize = 30;
+const PAIRED_BATCH: u64 = 500;
 
 struct Node {
     tier: RedisTier,
@@ -143,6 +148,44 @@ async fn figures(server: &RedisServer, mix: &str, write_percent: i64, mode: Inva
     );
 }
 
+fn median(mut samples: Vec<u128>) -> u128 {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+/// Alternates batches of one mix between a backplane pair and a tracking pair, so drift on a
+/// shared machine hits both alike, and prints the ratio of their median batch times.
+async fn paired(server: &RedisServer, mix: &str, write_percent: i64) {
+    let url = server.url();
+    let pairs = [
+        pair(&url, Invalidation::Backplane).await,
+        pair(&url, Invalidation::Tracking).await,
+    ];
+    let mut rngs = [Rng(0x9A1), Rng(0x9A1)];
+    for (pair, rng) in pairs.iter().zip(&mut rngs) {
+        run(pair, rng, 2_000, 0).await;
+    }
+    let mut nanos = [Vec::new(), Vec::new()];
+    for _ in 0..PAIRED_ROUNDS {
+        for (i, pair) in pairs.iter().enumerate() {
+            let started = Instant::now();
+            run(pair, &mut rngs[i], PAIRED_BATCH, write_percent).await;
+            nanos[i].push(started.elapsed().as_nanos());
+        }
+    }
+    let [backplane, tracking] = nanos.map(median);
+    figure(
+        "tracking",
+        &format!("{mix}_paired_median_us_per_{PAIRED_BATCH}_ops"),
+        format!(
+            "backplane {} / tracking {} = tracking takes {:.2}x ({PAIRED_ROUNDS} alternating rounds)",
+            backplane / 1_000,
+            tracking / 1_000,
+            tracking as f64 / backplane as f64
+        ),
+    );
+}
+
 fn tracking(c: &mut Criterion) {
     let server = RedisServer::start();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -156,6 +199,7 @@ fn tracking(c: &mut Criterion) {
         for mode in modes {
             rt.block_on(figures(&server, mix, write_percent, mode));
         }
+        rt.block_on(paired(&server, mix, write_percent));
     }
     for (mix, write_percent) in mixes {
         let mut group = c.benchmark_group(format!("tracking/{mix}"));

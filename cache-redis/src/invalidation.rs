@@ -23,6 +23,17 @@
 /// * [`Both`](Invalidation::Both): tracking, and per-key announcements on the backplane as
 ///   well. Costs the sum of the two; covers entries that never reached Redis too.
 ///
+/// Measured (`cargo bench -p benches --bench tracking`, two nodes, 200 keys, one loopback
+/// `redis-server`, a 2-core machine under load): the local hit ratio of reads is 0.954
+/// (backplane) against 0.952 (tracking) with 5 % writes, and 0.665 against 0.632 with 50 %
+/// writes, i.e. own writes coming back cost about 0.002 and 0.03 Redis reads per read, since
+/// the report usually lands before the node's local store. Messages: one `PUBLISH` per write
+/// (delivered to each node) against no command and one push per write to each node. Time per
+/// batch, alternating modes: tracking takes 0.86x the backplane's with 5 % writes and 0.56x
+/// with 50 % writes (a write saves its `PUBLISH` round trip). So: `Tracking` if anything else
+/// writes the namespace; `Backplane` if only this framework writes it and entries may live
+/// outside Redis; `Both` if both hold.
+///
 /// ```
 /// use cache_redis::{Invalidation, RedisTier};
 /// let config = RedisTier::builder("redis://127.0.0.1:6379")
