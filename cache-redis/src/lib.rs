@@ -82,6 +82,7 @@ pub mod flags;
 mod health;
 mod invalidation;
 mod leases;
+mod listeners;
 mod recovery;
 pub mod tags;
 mod tier;

@@ -41,6 +41,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use self::frame::{Frame, encode_flag_change};
 use crate::client::{Client, Failure};
 use crate::health::{RedisStats, layer_counters};
+use crate::listeners::Listeners;
 use crate::trust::{self, Trust};
 
 layer_counters! {
@@ -59,7 +60,7 @@ pub(crate) struct Backplane {
     channel: String,
     /// This tier's id in frames: its own cache frames come back and are ignored.
     node_id: String,
-    listeners: RwLock<Vec<RemoteListener>>,
+    listeners: Listeners,
     /// Flag sources waiting to hear that a flag hash changed (see [`flags`](crate::flags)).
     flag_watchers: RwLock<Vec<mpsc::Sender<()>>>,
     /// Whether the subscription is up; the local tiers are trusted only so long without it.
@@ -81,7 +82,7 @@ impl Backplane {
         let backplane = Arc::new(Backplane {
             channel: config.channel.clone(),
             node_id,
-            listeners: RwLock::new(Vec::new()),
+            listeners: Listeners::default(),
             flag_watchers: RwLock::new(Vec::new()),
             trust: Trust::new(config.backplane_trust),
             counters: BackplaneCounters::default(),
@@ -112,7 +113,7 @@ impl Backplane {
 
     /// Adds a listener for the events other nodes publish.
     pub(crate) fn subscribe(&self, listener: RemoteListener) {
-        self.listeners.write().push(listener);
+        self.listeners.add(listener);
     }
 
     /// A nudge each time a flag-change frame arrives or the subscription comes back (frames
@@ -156,10 +157,7 @@ impl Backplane {
     }
 
     fn deliver(&self, event: RemoteEvent) {
-        let listeners = self.listeners.read().clone();
-        for listener in listeners {
-            listener(event.clone());
-        }
+        self.listeners.deliver(&event);
     }
 
     /// The subscription has been down for the trust period: frames published meanwhile never

@@ -37,12 +37,12 @@ mod link;
 use std::sync::Arc;
 
 use cache_core::{RemoteEvent, RemoteListener};
-use parking_lot::RwLock;
 use redis::{PushInfo, PushKind, Value};
 use tokio::sync::{oneshot, watch};
 
 use crate::client::Client;
 use crate::health::{RedisStats, layer_counters};
+use crate::listeners::Listeners;
 use crate::trust::{self, Trust};
 
 layer_counters! {
@@ -60,7 +60,7 @@ layer_counters! {
 pub(crate) struct Tracking {
     client: Arc<Client>,
     prefix: String,
-    listeners: RwLock<Vec<RemoteListener>>,
+    listeners: Listeners,
     /// Whether every tracking connection is up; the local tiers are trusted only so long
     /// without them.
     trust: Trust,
@@ -78,7 +78,7 @@ impl Tracking {
         let tracking = Arc::new(Tracking {
             prefix: config.tracking_prefix.clone(),
             trust: Trust::new(config.backplane_trust),
-            listeners: RwLock::new(Vec::new()),
+            listeners: Listeners::default(),
             counters: TrackingCounters::default(),
             _shutdown: shutdown,
             client,
@@ -90,7 +90,7 @@ impl Tracking {
 
     /// Adds a listener for the changes Redis reports.
     pub(crate) fn subscribe(&self, listener: RemoteListener) {
-        self.listeners.write().push(listener);
+        self.listeners.add(listener);
     }
 
     /// Whether tracking is enabled on every tracked server.
@@ -144,10 +144,7 @@ impl Tracking {
     }
 
     fn deliver(&self, event: RemoteEvent) {
-        let listeners = self.listeners.read().clone();
-        for listener in listeners {
-            listener(event.clone());
-        }
+        self.listeners.deliver(&event);
     }
 }
 
