@@ -83,6 +83,7 @@ mod health;
 mod invalidation;
 mod leases;
 mod listeners;
+mod reconnect;
 mod recovery;
 pub mod tags;
 mod tier;

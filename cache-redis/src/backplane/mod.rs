@@ -42,6 +42,7 @@ use self::frame::{Frame, encode_flag_change};
 use crate::client::{Client, Failure};
 use crate::health::{RedisStats, layer_counters};
 use crate::listeners::Listeners;
+use crate::reconnect;
 use crate::trust::{self, Trust};
 
 layer_counters! {
@@ -89,7 +90,7 @@ impl Backplane {
             _shutdown: shutdown,
             client,
         });
-        let subscribed = subscriber::spawn(&backplane, stopped.clone());
+        let subscribed = reconnect::spawn(&backplane, stopped.clone());
         trust::watchdog(&backplane, |b| &b.trust, Backplane::untrusted, stopped);
         (backplane, subscribed)
     }

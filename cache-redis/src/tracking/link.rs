@@ -1,6 +1,7 @@
-//! The tracking task: finds the servers to track (the one server, or every Cluster primary),
-//! opens a RESP3 connection to each with `CLIENT TRACKING ON BCAST PREFIX`, listens to their
-//! pushes, pings them, watches the Cluster's primaries, and starts over after any loss.
+//! Key tracking as a [`Source`] of the reconnect loop: finds the servers to track (the one
+//! server, or every Cluster primary), opens a RESP3 connection to each with
+//! `CLIENT TRACKING ON BCAST PREFIX`, listens to their pushes, pings them, watches the
+//! Cluster's primaries; any loss ends the round.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -8,93 +9,62 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, IntoConnectionInfo, ProtocolVersion, PushInfo, RedisResult};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 
 use super::{Tracking, TrackingCounters};
-use crate::client::{RedisUrl, backoff};
+use crate::client::{Client, RedisUrl};
+use crate::reconnect::{Ended, Opening, Source};
+use crate::trust::Trust;
 
 /// The name tracking connections carry in `CLIENT LIST`, so an operator can tell them apart.
 pub(crate) const CLIENT_NAME: &str = "cache-tracking";
 
-enum Ended {
-    Stop,
-    Lost,
-}
-
 /// The tracking connections of one round; dropping them ends the round.
-struct Links {
+pub(crate) struct Links {
     conns: Vec<MultiplexedConnection>,
     /// The tracked primaries (Cluster; empty for a single server), sorted.
     primaries: Vec<String>,
+    /// Where pushes from `conns` arrive. A fresh channel per round: a late `Disconnection`
+    /// of the last round's connections cannot end this one.
+    pushes: UnboundedReceiver<PushInfo>,
 }
 
-/// Starts the tracking task; the receiver completes once tracking is first enabled (or is
-/// dropped if the first attempt failed).
-pub(super) fn spawn(
-    tracking: &Arc<Tracking>,
-    shutdown: watch::Receiver<()>,
-) -> oneshot::Receiver<()> {
-    let (ready, enabled) = oneshot::channel();
-    tokio::spawn(run(Arc::downgrade(tracking), shutdown, ready));
-    enabled
-}
+impl Source for Tracking {
+    type Link = Links;
+    const NAME: &'static str = "key tracking";
 
-async fn run(weak: Weak<Tracking>, mut shutdown: watch::Receiver<()>, ready: oneshot::Sender<()>) {
-    let mut ready = Some(ready);
-    let (mut first, mut attempt, mut pause) = (true, 0_usize, Duration::ZERO);
-    loop {
-        let Some(tracking) = weak.upgrade() else {
-            return;
-        };
-        let limit = tracking.client.config().connect_timeout;
-        // A fresh channel per round: a late `Disconnection` of the last round's connections
-        // cannot end this one.
-        let (pushes_in, pushes) = unbounded_channel();
-        let opened = tokio::time::timeout(limit, open(&tracking, attempt, pushes_in)).await;
-        match opened {
-            Ok(Ok(links)) => {
-                pause = Duration::ZERO;
-                tracking.trust.set_connected(true);
-                TrackingCounters::bump(&tracking.counters.tracking_subscriptions);
-                if !first {
-                    tracking.resubscribed();
-                }
-                drop(tracking);
-                first = false;
-                if let Some(ready) = ready.take() {
-                    let _ = ready.send(());
-                }
-                if let Ended::Stop = listen(links, pushes, &weak, &mut shutdown, limit).await {
-                    return;
-                }
-                let Some(tracking) = weak.upgrade() else {
-                    return;
-                };
-                tracking.trust.set_connected(false);
-                tracing::warn!("key tracking lost; enabling it again");
-            }
-            Ok(Err(error)) => {
-                let scrubbed = tracking.client.scrub(error.to_string());
-                tracing::debug!(error = scrubbed.as_str(), "enabling key tracking failed");
-                (first, ready, attempt) = (false, None, attempt + 1);
-            }
-            Err(_) => (first, ready, attempt) = (false, None, attempt + 1),
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn trust(&self) -> &Trust {
+        &self.trust
+    }
+
+    fn open(&self, attempt: usize) -> Opening<Links> {
+        let (client, prefix) = (Arc::clone(&self.client), self.prefix.clone());
+        Box::pin(async move { open(&client, &prefix, attempt).await })
+    }
+
+    fn up(&self, again: bool) {
+        TrackingCounters::bump(&self.counters.tracking_subscriptions);
+        if again {
+            self.resubscribed();
         }
-        pause = backoff(pause);
-        tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
-            _ = shutdown.changed() => return,
-        }
+    }
+
+    async fn listen(
+        links: Links,
+        weak: &Weak<Tracking>,
+        shutdown: &mut watch::Receiver<()>,
+    ) -> Ended {
+        listen(links, weak, shutdown).await
     }
 }
 
 /// Opens the tracking connections of one round, starting discovery at seed `attempt`.
-async fn open(
-    tracking: &Tracking,
-    attempt: usize,
-    pushes: UnboundedSender<PushInfo>,
-) -> RedisResult<Links> {
-    let config = tracking.client.config();
+async fn open(client: &Client, prefix: &str, attempt: usize) -> RedisResult<Links> {
+    let config = client.config();
     let seed = &config.urls[attempt % config.urls.len()];
     let (targets, primaries) = if config.cluster {
         let mut conn = redis::Client::open(seed.expose())?
@@ -109,19 +79,16 @@ async fn open(
     } else {
         (vec![seed.clone()], Vec::new())
     };
+    let (pushes_in, pushes) = unbounded_channel();
     let mut conns = Vec::with_capacity(targets.len());
     for target in &targets {
-        conns.push(
-            track(
-                target,
-                &tracking.prefix,
-                config.connect_timeout,
-                pushes.clone(),
-            )
-            .await?,
-        );
+        conns.push(track(target, prefix, config.connect_timeout, pushes_in.clone()).await?);
     }
-    Ok(Links { conns, primaries })
+    Ok(Links {
+        conns,
+        primaries,
+        pushes,
+    })
 }
 
 /// One RESP3 connection to `url` that reports changes under `prefix` as pushes.
@@ -160,20 +127,21 @@ async fn track(
 /// Waits for pushes until the round ends: a connection lost or silent, the primaries
 /// changed, or the tracking dropped.
 async fn listen(
-    links: Links,
-    mut pushes: UnboundedReceiver<PushInfo>,
+    mut links: Links,
     weak: &Weak<Tracking>,
     shutdown: &mut watch::Receiver<()>,
-    limit: Duration,
 ) -> Ended {
-    let Some(every) = weak.upgrade().map(|t| t.trust.ping_every()) else {
+    let Some((every, limit)) = weak
+        .upgrade()
+        .map(|t| (t.trust.ping_every(), t.client.config().connect_timeout))
+    else {
         return Ended::Stop;
     };
     let mut ticker = tokio::time::interval(every);
     ticker.tick().await;
     loop {
         tokio::select! {
-            push = pushes.recv() => match (push, weak.upgrade()) {
+            push = links.pushes.recv() => match (push, weak.upgrade()) {
                 (_, None) => return Ended::Stop,
                 (Some(push), Some(tracking)) => {
                     if !tracking.on_push(push) {

@@ -43,6 +43,7 @@ use tokio::sync::{oneshot, watch};
 use crate::client::Client;
 use crate::health::{RedisStats, layer_counters};
 use crate::listeners::Listeners;
+use crate::reconnect;
 use crate::trust::{self, Trust};
 
 layer_counters! {
@@ -83,7 +84,7 @@ impl Tracking {
             _shutdown: shutdown,
             client,
         });
-        let enabled = link::spawn(&tracking, stopped.clone());
+        let enabled = reconnect::spawn(&tracking, stopped.clone());
         trust::watchdog(&tracking, |t| &t.trust, Tracking::untrusted, stopped);
         (tracking, enabled)
     }
