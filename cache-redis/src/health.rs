@@ -36,6 +36,9 @@ pub struct Health {
     pub maxmemory_policy_warning: Option<String>,
     /// Whether the backplane subscriber currently holds a subscription.
     pub backplane_connected: bool,
+    /// Whether key tracking is enabled on every tracked server; `None` when the tier does not
+    /// track keys (see [`Invalidation`](crate::Invalidation)).
+    pub tracking_connected: Option<bool>,
     /// Invalidations (and writes, as deletes) not yet replayed and announced after an outage,
     /// including those a replay in progress is applying.
     pub queued_operations: usize,
@@ -75,6 +78,16 @@ pub struct RedisStats {
     pub permission_errors: u64,
     /// Other error replies and unexpected replies (`ERR`, `WRONGTYPE`, …): not retried.
     pub error_replies: u64,
+    /// Changed keys Redis reported through key tracking (this node's own writes included),
+    /// each dropped locally.
+    pub tracking_invalidations: u64,
+    /// Flushes (`FLUSHALL`, `FLUSHDB`) Redis reported through key tracking, each clearing the
+    /// local tier.
+    pub tracking_flushes: u64,
+    /// Times key tracking was (re-)enabled on every tracked server.
+    pub tracking_subscriptions: u64,
+    /// Local tiers cleared because key tracking was down longer than `backplane_trust`.
+    pub tracking_untrusted_clears: u64,
 }
 
 /// Declares a layer's own counters: plain atomics (every event they count costs a Redis round

@@ -80,10 +80,15 @@ mod error;
 pub mod fenced;
 pub mod flags;
 mod health;
+mod invalidation;
 mod leases;
+mod listeners;
+mod reconnect;
 mod recovery;
 pub mod tags;
 mod tier;
+mod tracking;
+mod trust;
 
 #[cfg(feature = "test-support")]
 pub mod test_support;
@@ -91,4 +96,5 @@ pub mod test_support;
 pub use client::{RedisConfig, RedisUrl};
 pub use error::Error;
 pub use health::{BreakerState, Health, RedisStats};
+pub use invalidation::Invalidation;
 pub use tier::{RedisTier, RedisTierBuilder};

@@ -33,15 +33,17 @@ pub(crate) use self::frame::Wire;
 pub use self::frame::{decode, encode};
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use cache_core::{RemoteEvent, RemoteListener};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use self::frame::{Frame, encode_flag_change};
 use crate::client::{Client, Failure};
 use crate::health::{RedisStats, layer_counters};
+use crate::listeners::Listeners;
+use crate::reconnect;
+use crate::trust::{self, Trust};
 
 layer_counters! {
     /// What the backplane heard and did.
@@ -59,13 +61,11 @@ pub(crate) struct Backplane {
     channel: String,
     /// This tier's id in frames: its own cache frames come back and are ignored.
     node_id: String,
-    /// How long the local tiers are trusted while the subscription is down.
-    trust: Duration,
-    listeners: RwLock<Vec<RemoteListener>>,
+    listeners: Listeners,
     /// Flag sources waiting to hear that a flag hash changed (see [`flags`](crate::flags)).
     flag_watchers: RwLock<Vec<mpsc::Sender<()>>>,
-    /// Since when the subscription is down (`None` while it is up).
-    down_since: Mutex<Option<Instant>>,
+    /// Whether the subscription is up; the local tiers are trusted only so long without it.
+    trust: Trust,
     counters: BackplaneCounters,
     /// Dropped with the backplane; its receivers stop the tasks.
     _shutdown: watch::Sender<()>,
@@ -82,17 +82,16 @@ impl Backplane {
         let (shutdown, stopped) = watch::channel(());
         let backplane = Arc::new(Backplane {
             channel: config.channel.clone(),
-            trust: config.backplane_trust,
             node_id,
-            listeners: RwLock::new(Vec::new()),
+            listeners: Listeners::default(),
             flag_watchers: RwLock::new(Vec::new()),
-            down_since: Mutex::new(Some(Instant::now())),
+            trust: Trust::new(config.backplane_trust),
             counters: BackplaneCounters::default(),
             _shutdown: shutdown,
             client,
         });
-        let subscribed = subscriber::spawn(&backplane, stopped.clone());
-        subscriber::watchdog(&backplane, stopped);
+        let subscribed = reconnect::spawn(&backplane, stopped.clone());
+        trust::watchdog(&backplane, |b| &b.trust, Backplane::untrusted, stopped);
         (backplane, subscribed)
     }
 
@@ -115,7 +114,7 @@ impl Backplane {
 
     /// Adds a listener for the events other nodes publish.
     pub(crate) fn subscribe(&self, listener: RemoteListener) {
-        self.listeners.write().push(listener);
+        self.listeners.add(listener);
     }
 
     /// A nudge each time a flag-change frame arrives or the subscription comes back (frames
@@ -128,7 +127,7 @@ impl Backplane {
 
     /// Whether the subscription is up.
     pub(crate) fn is_connected(&self) -> bool {
-        self.down_since.lock().is_none()
+        self.trust.is_connected()
     }
 
     /// Fills in the counters this layer keeps.
@@ -159,32 +158,14 @@ impl Backplane {
     }
 
     fn deliver(&self, event: RemoteEvent) {
-        let listeners = self.listeners.read().clone();
-        for listener in listeners {
-            listener(event.clone());
-        }
+        self.listeners.deliver(&event);
     }
 
-    /// Records whether the subscription is up; the watchdog measures from the moment it went down.
-    fn set_connected(&self, up: bool) {
-        let mut since = self.down_since.lock();
-        match (up, *since) {
-            (true, _) => *since = None,
-            (false, None) => *since = Some(Instant::now()),
-            (false, Some(_)) => {}
-        }
-    }
-
-    /// Whether the subscription has been down for the trust period; if so the next period
-    /// starts now.
-    fn trust_expired(&self) -> bool {
-        let mut since = self.down_since.lock();
-        match *since {
-            Some(down) if down.elapsed() >= self.trust => {
-                *since = Some(Instant::now());
-                true
-            }
-            _ => false,
-        }
+    /// The subscription has been down for the trust period: frames published meanwhile never
+    /// reached this node, so its local tiers are dropped.
+    fn untrusted(&self) {
+        BackplaneCounters::bump(&self.counters.untrusted_clears);
+        tracing::warn!("backplane down: clearing local tiers");
+        self.deliver(RemoteEvent::Clear);
     }
 }

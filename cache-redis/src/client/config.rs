@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::url::RedisUrl;
 use crate::error::Error;
+use crate::invalidation::Invalidation;
 
 /// The settings of a [`RedisTier`](crate::RedisTier); read them with
 /// [`RedisTier::config`](crate::RedisTier::config). `Debug` never shows a password.
@@ -49,6 +50,13 @@ pub struct RedisConfig {
     /// 5 s) plus the connect timeout, and the drop follows within a quarter period of the
     /// deadline: at most 1.75 × this + the connect timeout after the loss. Default 2 s.
     pub backplane_trust: Duration,
+    /// How nodes hear of changed keys (default [`Invalidation::Backplane`]; see there for
+    /// when to use which).
+    pub invalidation: Invalidation,
+    /// The key prefix Redis tracks for [`Invalidation::Tracking`] and [`Invalidation::Both`]:
+    /// the cache's namespace followed by `:` (e.g. `"app:"` for `.namespace("app")`). Required
+    /// by those modes; every key under it that changes in Redis is dropped locally.
+    pub tracking_prefix: String,
 }
 
 impl RedisConfig {
@@ -68,6 +76,8 @@ impl RedisConfig {
             recovery_queue_bytes: 16 << 20,
             recovery_interval: Duration::from_millis(100),
             backplane_trust: Duration::from_secs(2),
+            invalidation: Invalidation::Backplane,
+            tracking_prefix: String::new(),
         }
     }
 
@@ -91,6 +101,9 @@ impl RedisConfig {
         if self.channel.is_empty() {
             return bad("the backplane channel must not be empty");
         }
+        if self.invalidation.tracks() && self.tracking_prefix.is_empty() {
+            return bad("key tracking needs a tracking_prefix (the namespace followed by `:`)");
+        }
         if self.urls.iter().any(RedisUrl::is_tls) && !cfg!(feature = "tls") {
             return bad("rediss:// needs the `tls` feature of cache-redis");
         }
@@ -112,6 +125,8 @@ impl fmt::Debug for RedisConfig {
             .field("breaker_failures", &self.breaker_failures)
             .field("breaker_cooldown", &self.breaker_cooldown)
             .field("recovery_queue_size", &self.recovery_queue_size)
+            .field("invalidation", &self.invalidation)
+            .field("tracking_prefix", &self.tracking_prefix)
             .finish_non_exhaustive()
     }
 }

@@ -58,6 +58,20 @@ impl RedisUrl {
         )
     }
 
+    /// The same URL (credentials, TLS, database) for the node at `host:port`, as `CLUSTER
+    /// NODES` names it (an IPv6 host without brackets); `None` if the host is not valid.
+    pub(crate) fn at(&self, host: &str, port: u16) -> Option<RedisUrl> {
+        let mut url = self.url.clone();
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_string()
+        };
+        url.set_host(Some(&host)).ok()?;
+        url.set_port(Some(port)).ok()?;
+        Some(RedisUrl { url })
+    }
+
     /// The URL with the password replaced by `***`.
     pub fn redacted(&self) -> String {
         let mut shown = self.url.clone();
@@ -157,6 +171,14 @@ mod tests {
             assert!(!err.to_string().contains("sekrit"), "{err}");
             assert!(!format!("{err:?}").contains("sekrit"), "{err:?}");
         }
+    }
+
+    #[test]
+    fn at_keeps_credentials_and_scheme_for_another_node() {
+        let seed = RedisUrl::parse("rediss://app:pw@10.0.0.1:7000").unwrap();
+        let other = seed.at("10.0.0.2", 7001).unwrap();
+        assert_eq!(other.expose(), "rediss://app:pw@10.0.0.2:7001");
+        assert_eq!(seed.at("::1", 7002).unwrap().address(), "[::1]:7002");
     }
 
     #[test]

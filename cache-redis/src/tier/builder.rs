@@ -77,6 +77,11 @@ impl RedisTierBuilder {
         recovery_interval: Duration,
         /// See [`RedisConfig::backplane_trust`].
         backplane_trust: Duration,
+        /// How nodes hear of changed keys; see [`Invalidation`](crate::Invalidation) for when
+        /// to use which.
+        invalidation: crate::Invalidation,
+        /// See [`RedisConfig::tracking_prefix`].
+        tracking_prefix: String,
     }
 
     /// The checked configuration, without connecting.
@@ -124,5 +129,15 @@ mod tests {
         assert!(matches!(zero.config(), Err(Error::Config(_))));
         let none = RedisTier::cluster_builder(Vec::<String>::new());
         assert!(matches!(none.config(), Err(Error::Config(_))));
+    }
+
+    #[test]
+    fn key_tracking_needs_a_prefix_and_is_off_by_default() {
+        let default = RedisTier::builder("redis://h").config().unwrap();
+        assert_eq!(default.invalidation, crate::Invalidation::Backplane);
+        let unprefixed = RedisTier::builder("redis://h").invalidation(crate::Invalidation::Both);
+        assert!(matches!(unprefixed.config(), Err(Error::Config(_))));
+        let prefixed = unprefixed.tracking_prefix("app:").config().unwrap();
+        assert!(prefixed.invalidation.tracks() && prefixed.invalidation.publishes_keys());
     }
 }

@@ -19,6 +19,7 @@ use crate::health::{Health, RedisStats};
 use crate::leases::Leases;
 use crate::recovery::Recovery;
 use crate::tags::Tags;
+use crate::tracking::Tracking;
 
 /// A Redis (single node or Cluster) [`RemoteTier`](cache_core::RemoteTier). Cheap to clone;
 /// clones share connections. The background tasks (backplane subscriber, recovery) stop when
@@ -45,6 +46,8 @@ struct Layers {
     recovery: Arc<Recovery>,
     leases: Leases,
     flag_tables: Arc<FlagTables>,
+    /// Key tracking, when the tier's [`Invalidation`](crate::Invalidation) mode asks for it.
+    tracking: Option<Arc<Tracking>>,
 }
 
 impl RedisTier {
@@ -87,8 +90,21 @@ impl RedisTier {
             Arc::clone(&recovery),
             node,
         );
+        let tracking = client
+            .config()
+            .invalidation
+            .tracks()
+            .then(|| Tracking::start(Arc::clone(&client)));
         // Invalidations published from now on reach this node.
         let _ = tokio::time::timeout(connect_timeout, subscribed).await;
+        let tracking = match tracking {
+            Some((tracking, enabled)) => {
+                // Changes made from now on are reported to this node.
+                let _ = tokio::time::timeout(connect_timeout, enabled).await;
+                Some(tracking)
+            }
+            None => None,
+        };
         Ok(RedisTier {
             layers: Arc::new(Layers {
                 client,
@@ -97,17 +113,20 @@ impl RedisTier {
                 recovery,
                 leases,
                 flag_tables: Arc::default(),
+                tracking,
             }),
         })
     }
 
-    /// Breaker state, eviction-policy finding, backplane and recovery-queue status.
+    /// Breaker state, eviction-policy finding, backplane, key-tracking and recovery-queue
+    /// status.
     pub fn health(&self) -> Health {
         let layers = &self.layers;
         Health {
             state: layers.client.breaker_state(),
             maxmemory_policy_warning: layers.client.policy_warning(),
             backplane_connected: layers.backplane.is_connected(),
+            tracking_connected: layers.tracking.as_ref().map(|t| t.is_connected()),
             queued_operations: layers.recovery.pending(),
         }
     }
@@ -138,6 +157,9 @@ impl RedisTier {
         layers.backplane.stats(&mut stats);
         layers.recovery.stats(&mut stats);
         layers.leases.stats(&mut stats);
+        if let Some(tracking) = &layers.tracking {
+            tracking.stats(&mut stats);
+        }
         stats
     }
 

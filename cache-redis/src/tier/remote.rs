@@ -146,6 +146,12 @@ impl RemoteTier for RedisTier {
 
     async fn publish(&self, event: RemoteEvent) -> cache_core::Result<()> {
         let layers = &self.layers;
+        if matches!(event, RemoteEvent::Invalidate(_))
+            && !layers.client.config().invalidation.publishes_keys()
+        {
+            // Key tracking reports the change to every node: the key changed in Redis first.
+            return Ok(());
+        }
         let result = layers.backplane.publish(&event).await;
         layers
             .recovery
@@ -153,6 +159,9 @@ impl RemoteTier for RedisTier {
     }
 
     fn subscribe(&self, listener: RemoteListener) {
+        if let Some(tracking) = &self.layers.tracking {
+            tracking.subscribe(Arc::clone(&listener));
+        }
         self.layers.backplane.subscribe(listener);
     }
 

@@ -20,3 +20,5 @@ mod load_fault;
 mod negative;
 mod security;
 mod single_node;
+mod tracking;
+mod tracking_cluster;
