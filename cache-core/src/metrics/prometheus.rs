@@ -1,7 +1,8 @@
 //! A Prometheus registry wired to OpenTelemetry, for a `/metrics` route (feature `prometheus`).
 
 use opentelemetry::metrics::{Meter, MeterProvider};
-use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{MeterProviderBuilder, PeriodicReader, SdkMeterProvider};
 use prometheus::{Encoder, TextEncoder};
 
 /// Owns a Prometheus registry fed by an OpenTelemetry meter provider.
@@ -27,13 +28,44 @@ pub struct PrometheusMetrics {
 impl PrometheusMetrics {
     /// A fresh registry and provider.
     pub fn new() -> Result<PrometheusMetrics, crate::Error> {
+        let (registry, provider) = PrometheusMetrics::pull()?;
+        Ok(PrometheusMetrics {
+            registry,
+            provider: provider.build(),
+        })
+    }
+
+    /// A fresh registry and provider whose instruments also feed `reader`: e.g. an OTLP
+    /// exporter's `PeriodicReader`, so one meter serves both the `/metrics` pull route and a
+    /// push to a collector. The provider's resource honours the standard `OTEL_SERVICE_NAME`
+    /// and `OTEL_RESOURCE_ATTRIBUTES` variables.
+    ///
+    /// The example server builds its OTLP reader this way (`examples/web-server/src/otlp.rs`).
+    pub fn with_reader<E: PushMetricExporter>(
+        reader: PeriodicReader<E>,
+    ) -> Result<PrometheusMetrics, crate::Error> {
+        let (registry, provider) = PrometheusMetrics::pull()?;
+        Ok(PrometheusMetrics {
+            registry,
+            provider: provider.with_reader(reader).build(),
+        })
+    }
+
+    /// A registry, and a provider builder whose instruments it gathers.
+    fn pull() -> Result<(prometheus::Registry, MeterProviderBuilder), crate::Error> {
         let registry = prometheus::Registry::new();
         let exporter = opentelemetry_prometheus::exporter()
             .with_registry(registry.clone())
             .build()
             .map_err(crate::Error::metrics)?;
-        let provider = SdkMeterProvider::builder().with_reader(exporter).build();
-        Ok(PrometheusMetrics { registry, provider })
+        Ok((registry, SdkMeterProvider::builder().with_reader(exporter)))
+    }
+
+    /// Exports what push readers (see [`with_reader`](PrometheusMetrics::with_reader)) have
+    /// not sent yet and stops them; call it once at shutdown so the last interval is not lost.
+    /// `/metrics` keeps answering with the values gathered so far.
+    pub fn shutdown(&self) -> Result<(), crate::Error> {
+        self.provider.shutdown().map_err(crate::Error::metrics)
     }
 
     /// The meter to hand to [`CacheBuilder::meter`](crate::CacheBuilder::meter).

@@ -38,7 +38,12 @@ impl AppState {
                 .with_env_spec(spec)
                 .map_err(|e| format!("CACHE_FLAGS: {e}"))?;
         }
-        let metrics = PrometheusMetrics::new().map_err(|e| e.to_string())?;
+        // `/metrics` always; an OTLP push too when the standard OTEL_* variables ask for it.
+        let metrics = match crate::otlp::reader_from_env()? {
+            Some(push) => PrometheusMetrics::with_reader(push),
+            None => PrometheusMetrics::new(),
+        }
+        .map_err(|e| e.to_string())?;
         let mut builder = Cache::builder()
             .namespace("web")
             .flags(flags.clone())

@@ -18,6 +18,7 @@ pub mod last_known;
 pub mod likes;
 pub mod limits;
 pub mod models;
+pub mod otlp;
 pub mod routes;
 pub mod state;
 pub mod timeout;

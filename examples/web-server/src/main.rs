@@ -87,6 +87,10 @@ async fn run() -> Result<(), String> {
         }
     }
     state.db.close().await;
+    // The last interval's points go to the OTLP collector, if one is configured.
+    if let Err(error) = state.metrics.shutdown() {
+        tracing::warn!(%error, "flushing metrics at exit");
+    }
     println!("stopped");
     Ok(())
 }

@@ -7,5 +7,6 @@ mod auth;
 mod concurrent_patches;
 mod http;
 mod lifecycle;
+mod otlp;
 mod redis_nodes;
 mod shutdown;

@@ -10,8 +10,9 @@ use web_server::db::Db;
 use crate::common::TOKEN;
 use crate::lifecycle::{SMALL_SEED, db_file};
 
-/// Starts the binary on a free port over a small pre-seeded database; returns it and its address.
-async fn spawn_binary(db_url: &str) -> (Child, SocketAddr) {
+/// Starts the binary on a free port over a small pre-seeded database, with `env` set on top of
+/// the test defaults; returns it and its address.
+pub async fn spawn_binary(db_url: &str, env: &[(&str, &str)]) -> (Child, SocketAddr) {
     // Seeded here, small, so the binary finds the tables full and skips its large seed.
     Db::open(db_url, SMALL_SEED).await.expect("seeding");
     let mut child = Command::new(env!("CARGO_BIN_EXE_web-server"))
@@ -20,6 +21,7 @@ async fn spawn_binary(db_url: &str) -> (Child, SocketAddr) {
         .env("ADMIN_TOKEN", TOKEN)
         .env("RUST_LOG", "warn")
         .env_remove("REDIS_URL")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawning web-server");
@@ -35,7 +37,7 @@ async fn spawn_binary(db_url: &str) -> (Child, SocketAddr) {
     (child, addr)
 }
 
-fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+pub fn wait_with_timeout(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -62,7 +64,7 @@ async fn sigint_finishes_the_request_in_flight_refuses_new_ones_and_exits_0() {
 async fn stops_gracefully_on(signal: &str) {
     let file = db_file("shutdown");
     let db_url = format!("sqlite://{}?mode=rwc", file.display());
-    let (mut child, addr) = spawn_binary(&db_url).await;
+    let (mut child, addr) = spawn_binary(&db_url, &[]).await;
 
     // A request in flight: headers sent, half of the body still to come.
     let body = br#"{"spec": "chains=on"}"#;
