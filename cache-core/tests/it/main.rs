@@ -5,6 +5,7 @@
 
 mod common;
 
+mod batch;
 mod codec;
 mod flags;
 mod front;
