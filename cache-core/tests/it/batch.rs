@@ -1,6 +1,6 @@
 //! `get_or_load_many`: one loader call with only the missing ids, answers in the caller's
 //! order, every tier backfilled, absent ids, loader errors, coalescing with overlapping
-//! batches and single loads, across nodes, and fencing against a concurrent invalidation.
+//! batches and single loads (`batch_coalescing`), and fencing against a concurrent invalidation.
 
 use crate::common;
 
@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use cache_core::tier::memory::MemoryRemote;
 use cache_core::{Cache, CacheKey, Options};
-use common::{Calls, local_only, remote_only, sleep_ms, with_remote};
+use common::{local_only, remote_only, sleep_ms, with_remote};
 
-fn user_key(id: &u32) -> CacheKey {
+pub(crate) fn user_key(id: &u32) -> CacheKey {
     CacheKey::new("user", id)
 }
 
-fn name(id: u32) -> String {
+pub(crate) fn name(id: u32) -> String {
     format!("user {id}")
 }
 
@@ -46,7 +46,7 @@ async fn many(cache: &Cache, ids: &[u32], opts: &Options, db: &Db) -> Vec<Option
     got.expect("the test loader does not fail")
 }
 
-fn names(ids: &[u32]) -> Vec<Option<String>> {
+pub(crate) fn names(ids: &[u32]) -> Vec<Option<String>> {
     ids.iter().map(|&id| Some(name(id))).collect()
 }
 
@@ -181,96 +181,6 @@ async fn duplicate_ids_are_loaded_once_and_answered_everywhere() {
     assert_eq!(db.calls(), vec![vec![7, 8]]);
 }
 
-/// Per-id load counts of every loader that ran, batch or single.
-#[derive(Clone, Default)]
-struct LoadCounts(Arc<Mutex<HashMap<u32, usize>>>);
-
-impl LoadCounts {
-    fn count(&self, ids: &[u32]) {
-        let mut counts = self.0.lock().unwrap();
-        ids.iter()
-            .for_each(|id| *counts.entry(*id).or_default() += 1);
-    }
-    fn snapshot(&self) -> HashMap<u32, usize> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-/// Two overlapping batches and three single loads, all in the air at once: each loader
-/// holds until every caller has joined its keys' flights.
-async fn overlapping_callers(caches: [Cache; 2]) -> LoadCounts {
-    let (counts, started) = (LoadCounts::default(), Calls::default());
-    const CALLERS: usize = 5;
-    let batch = |cache: Cache, ids: Vec<u32>| {
-        let (counts, started) = (counts.clone(), started.clone());
-        tokio::spawn(async move {
-            let load = |ids: Vec<u32>| {
-                counts.count(&ids);
-                let (started, found) = (started.clone(), ids.iter().map(|&id| (id, name(id))));
-                let found: HashMap<u32, String> = found.collect();
-                async move {
-                    started.reach(CALLERS).await;
-                    sleep_ms(50).await;
-                    Ok::<_, String>(found)
-                }
-            };
-            started.hit();
-            let opts = Options::new();
-            let got = cache
-                .get_or_load_many(ids.clone(), user_key, &opts, load)
-                .await;
-            assert_eq!(got, Ok(names(&ids)));
-        })
-    };
-    let single = |cache: Cache, id: u32| {
-        let (counts, started) = (counts.clone(), started.clone());
-        tokio::spawn(async move {
-            let load = || async {
-                counts.count(&[id]);
-                started.reach(CALLERS).await;
-                sleep_ms(50).await;
-                Ok::<_, String>(name(id))
-            };
-            started.hit();
-            let got = cache
-                .get_or_load(&user_key(&id), &Options::new(), load)
-                .await;
-            assert_eq!(got, Ok(name(id)));
-        })
-    };
-    let [a, b] = caches;
-    let tasks = [
-        batch(a.clone(), (0..20).collect()),
-        batch(b.clone(), (10..30).rev().collect()),
-        single(a.clone(), 5),
-        single(b.clone(), 15),
-        single(a, 25),
-    ];
-    for task in tasks {
-        task.await.expect("no caller panicked");
-    }
-    counts
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn overlapping_batches_and_single_loads_load_each_id_once_in_the_process() {
-    let cache = local_only();
-    let counts = overlapping_callers([cache.clone(), cache]).await.snapshot();
-    assert_eq!(counts.len(), 30);
-    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "ids loaded more than once: {twice:?}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn overlapping_batches_on_two_nodes_load_each_id_once_through_the_leases() {
-    let remote = MemoryRemote::new();
-    let nodes = [with_remote(&remote), with_remote(&remote.node())];
-    let counts = overlapping_callers(nodes).await.snapshot();
-    assert_eq!(counts.len(), 30);
-    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "ids loaded more than once: {twice:?}");
-}
-
 #[tokio::test]
 async fn an_invalidation_during_the_batch_load_keeps_the_loaded_value_out_of_every_tier() {
     let remote = MemoryRemote::new();
@@ -320,4 +230,36 @@ async fn an_invalidation_during_the_batch_load_keeps_the_loaded_value_out_of_eve
         again,
         Ok(vec![Some("v2".to_string()), Some("v1".to_string())])
     );
+}
+
+#[tokio::test]
+async fn every_id_is_counted_like_a_single_call_hits_misses_and_loads() {
+    let cache = local_only();
+    cache.set(&user_key(&1), &name(1), &Options::new()).await;
+    let db = Db::default();
+    many(&cache, &[1, 2, 3], &Options::new(), &db).await;
+    let stats = cache.stats();
+    assert_eq!((stats.local_hits, stats.misses, stats.loads), (1, 2, 2));
+    many(&cache, &[1, 2, 3], &Options::new(), &db).await;
+    assert_eq!(cache.stats().local_hits, 4);
+    assert_eq!(cache.stats().loads, 2);
+}
+
+#[tokio::test]
+async fn a_stale_entry_is_reloaded_with_the_batch_not_served() {
+    let cache = local_only();
+    let stale_soon = Options::new()
+        .ttl(Duration::from_millis(1))
+        .stale(Duration::from_secs(3600))
+        .jitter(0.0);
+    cache
+        .set(&user_key(&1), &"old".to_string(), &stale_soon)
+        .await;
+    sleep_ms(20).await;
+    let db = Db::default();
+    assert_eq!(
+        many(&cache, &[1, 2], &Options::new(), &db).await,
+        names(&[1, 2])
+    );
+    assert_eq!(db.calls(), vec![vec![1, 2]]);
 }

@@ -6,6 +6,7 @@
 mod common;
 
 mod batch;
+mod batch_coalescing;
 mod codec;
 mod flags;
 mod front;
