@@ -1,11 +1,13 @@
 //! `get_or_load_many` under concurrency: two overlapping batches and single `get_or_load`
 //! calls on shared ids, all in the air at once, load each id once — in one process through
-//! the shared per-key flights, on two nodes through the per-id leases.
+//! the shared per-key flights, on two nodes through the per-id leases; batches racing
+//! invalidations leave no old version behind.
 
 use crate::batch::{name, names, user_key};
 use crate::common;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cache_core::tier::memory::MemoryRemote;
@@ -100,4 +102,76 @@ async fn overlapping_batches_on_two_nodes_load_each_id_once_through_the_leases()
     assert_eq!(counts.len(), 30);
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "ids loaded more than once: {twice:?}");
+}
+
+/// Writers bump ids' versions in the model and invalidate them while batches load random
+/// subsets. Once everything is quiet, no tier may hold a version older than the model's: a
+/// batch load that began before an invalidation never stored its result after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn batches_racing_invalidations_never_leave_an_old_version_in_any_tier() {
+    const IDS: u32 = 16;
+    let remote = MemoryRemote::new();
+    let cache = with_remote(&remote);
+    let model: Arc<Vec<AtomicU64>> = Arc::new((0..IDS).map(|_| AtomicU64::new(0)).collect());
+    let writer = |seed: u64| {
+        let (cache, model) = (cache.clone(), Arc::clone(&model));
+        tokio::spawn(async move {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            for _ in 0..100 {
+                let id = rng.u32(0..IDS);
+                model[id as usize].fetch_add(1, Ordering::SeqCst);
+                cache.invalidate(&version_key(&id)).await;
+                sleep_ms(1).await;
+            }
+        })
+    };
+    let writers_done = Arc::new(AtomicBool::new(false));
+    let reader = |seed: u64| {
+        let (cache, model) = (cache.clone(), Arc::clone(&model));
+        let writers_done = Arc::clone(&writers_done);
+        tokio::spawn(async move {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            while !writers_done.load(Ordering::SeqCst) {
+                let ids: Vec<u32> = (0..IDS).filter(|_| rng.bool()).collect();
+                let load = |ids: Vec<u32>| {
+                    let model = Arc::clone(&model);
+                    async move {
+                        let read = ids
+                            .iter()
+                            .map(|&id| (id, model[id as usize].load(Ordering::SeqCst)));
+                        let read: HashMap<u32, u64> = read.collect();
+                        // Widens the window in which an invalidation overtakes this load.
+                        sleep_ms(2).await;
+                        Ok::<_, String>(read)
+                    }
+                };
+                let opts = Options::new();
+                let got = cache.get_or_load_many(ids, version_key, &opts, load).await;
+                assert!(got.is_ok());
+            }
+        })
+    };
+    let readers = [reader(3), reader(4), reader(5)];
+    for task in [writer(1), writer(2)] {
+        task.await.expect("no writer panicked");
+    }
+    writers_done.store(true, Ordering::SeqCst);
+    for task in readers {
+        task.await.expect("no reader panicked");
+    }
+    let other_node = with_remote(&remote.node());
+    for id in 0..IDS {
+        let current = model[id as usize].load(Ordering::SeqCst);
+        for (node, cache) in [("this node", &cache), ("another node", &other_node)] {
+            let cached = cache.get::<u64>(&version_key(&id)).await;
+            assert!(
+                cached.is_none_or(|v| v == current),
+                "{node} holds version {cached:?} of id {id}, the model is at {current}"
+            );
+        }
+    }
+}
+
+fn version_key(id: &u32) -> cache_core::CacheKey {
+    cache_core::CacheKey::new("version", id)
 }
