@@ -185,21 +185,21 @@ impl Cache {
                 Err(error) => failure = Some(error),
             }
             for (slot, outcome) in waited {
-                let shared = match outcome {
-                    Waited::Done(shared) => shared,
+                let outcome = match outcome {
+                    Waited::Done(outcome) => outcome,
                     Waited::Abandoned | Waited::TimedOut => {
                         missing.push(slot);
                         continue;
                     }
                 };
                 let coalesced = Event::Coalesced(keys[slot].1.cache_name());
-                if let Some(result) = shared.downcast_ref::<Result<S, E>>() {
+                if let Some(result) = outcome.downcast_ref::<Result<S, E>>() {
                     self.inner.recorder.record(coalesced);
                     match result {
                         Ok(value) => answers[slot] = Some(value.clone()),
                         Err(error) => failure = failure.or_else(|| Some(error.clone())),
                     }
-                } else if shared.downcast_ref::<NotReturned>().is_some() {
+                } else if outcome.downcast_ref::<NotReturned>().is_some() {
                     self.inner.recorder.record(coalesced);
                 } else {
                     alone.push(slot);
