@@ -59,6 +59,7 @@ use proc_macro::TokenStream;
 /// | `cache_none = true` | also cache `None` of an `Option` function | `false` |
 /// | `none_ttl = "30s"` | cache `None` of an `Option<T>` / `Result<Option<T>, E>` function for this long (see below) | not cached (`Result`: `ttl`) |
 /// | `companions = bool` | generate `<fn>_cache_key` and `<fn>_invalidate` | see below |
+/// | `batch` | the function loads many ids at once and is cached per id (see below) | off |
 ///
 /// Mark parameters that do not change the result (database handles, clients) with
 /// `#[cache(skip)]`. With `key = …`, **every other argument must appear in the key**
@@ -104,6 +105,40 @@ use proc_macro::TokenStream;
 /// assert_eq!(user_email(404).await, None);
 /// assert_eq!(user_email(404).await, None); // served from the cache for the next 30 s
 /// assert_eq!(QUERIES.load(Ordering::SeqCst), 1);
+/// # }
+/// ```
+///
+/// # Batches
+///
+/// `#[cached(batch)]` caches an `async fn` that loads many ids in one query, per id, through
+/// `Cache::get_or_load_many`: every id is looked up in every tier (one `MGET` on Redis), the
+/// body runs once with only the ids no tier had (bound to the same parameter), and the call
+/// returns every id found. Its shape is fixed: the ids (`Vec<I>` or `&[I]`) are the only
+/// argument not `#[cache(skip)]` (`&self` must be skipped too), and it returns
+/// `Result<HashMap<I, T>, E>` or `HashMap<I, T>`; anything else is a compile error at the
+/// offending token. Each id's key is the key a plain `#[cached]` function of that one id with
+/// the same `name` and `version` has, so the two share entries. `ttl`, `stale`, `tags`,
+/// `none_ttl` (ids not returned are cached as absent), `tiers`, `cache` and the rest apply to
+/// every id and cannot use the ids; `key`, `cache_none` and the timeouts do not apply. The
+/// companions take one id: `users_cache_key(id: &I)`, `users_invalidate(id: &I)`. Skipped
+/// arguments the body uses must be `Copy` (references are): a load this batch waited for may
+/// have been abandoned by its caller, and then the body runs a second time for those ids.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use cache_core::cached;
+///
+/// struct Db;
+///
+/// #[cached(batch, ttl = "10m")]
+/// async fn user_names(#[cache(skip)] db: &Db, ids: Vec<u64>) -> Result<HashMap<u64, String>, String> {
+///     // SELECT id, name FROM users WHERE id = ANY($1)
+///     Ok(ids.into_iter().filter(|id| *id != 404).map(|id| (id, format!("user {id}"))).collect())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let names = user_names(&Db, vec![1, 2, 404]).await.unwrap();
+/// assert_eq!((names.len(), names[&2].as_str()), (2, "user 2"));
 /// # }
 /// ```
 ///

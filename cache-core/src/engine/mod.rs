@@ -1,6 +1,7 @@
 //! The engine: the [`Cache`] handle and the read-through / write-back logic across tiers.
 
 mod admit;
+mod batch;
 mod builder;
 mod fence;
 mod fetch;

@@ -65,13 +65,13 @@ impl Cache {
         found
     }
 
-    fn count_remote_lookup(&self, key: &CacheKey, result: Lookup) {
+    pub(crate) fn count_remote_lookup(&self, key: &CacheKey, result: Lookup) {
         let lookup = Event::Lookup(key.cache_name(), TierName::Remote, result);
         self.inner.recorder.record(lookup);
     }
 
     /// Decodes bytes read from the remote tier and backfills the tiers above.
-    async fn decode_remote<T: Cacheable>(
+    pub(crate) async fn decode_remote<T: Cacheable>(
         &self,
         remote: &Remote<'_>,
         key: &CacheKey,

@@ -11,9 +11,10 @@
 //! is cached unless `cache_none = true`) and any other `T`; with `none_ttl`, `Option<T>` and
 //! `Result<Option<T>, E>` also cache `None`, for that long (the `*_none_ttl` entry points). Each
 //! shape has an async and a sync entry point in [`load`]; the key is built in [`key`], and a hit
-//! is looked up before the key is allocated in [`probe`]. The traits in [`bounds`] carry the
-//! readable error messages.
+//! is looked up before the key is allocated in [`probe`]. `#[cached(batch)]` functions go
+//! through [`batch`]. The traits in [`bounds`] carry the readable error messages.
 
+mod batch;
 mod bounds;
 mod key;
 mod load;
@@ -28,6 +29,7 @@ pub use crate::{
     global::global_ref,
 };
 
+pub use batch::{load_batch, load_batch_value};
 pub use bounds::{CachedValue, KeyArg, SharedError};
 pub use key::{KeyFromParts, KeyIsCacheKey, KeyProbe, key_part};
 pub use load::{

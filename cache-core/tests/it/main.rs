@@ -5,6 +5,8 @@
 
 mod common;
 
+mod batch;
+mod batch_coalescing;
 mod codec;
 mod flags;
 mod front;

@@ -25,6 +25,7 @@ mod kw {
     syn::custom_keyword!(soft_timeout);
     syn::custom_keyword!(hard_timeout);
     syn::custom_keyword!(companions);
+    syn::custom_keyword!(batch);
 }
 
 /// A duration argument: a humantime literal checked at compile time, or any expression.
@@ -53,6 +54,8 @@ pub(crate) struct CachedArgs {
     pub(crate) cache_none: Option<LitBool>,
     pub(crate) none_ttl: Option<DurationArg>,
     pub(crate) companions: Option<LitBool>,
+    /// `batch`: the function loads many ids at once (see `batch.rs`); where it was written.
+    pub(crate) batch: Option<proc_macro2::Span>,
 }
 
 impl ArgList for CachedArgs {
@@ -75,6 +78,7 @@ impl ArgList for CachedArgs {
         "soft_timeout",
         "hard_timeout",
         "companions",
+        "batch",
     ];
 
     fn parse_one(&mut self, input: ParseStream<'_>) -> syn::Result<bool> {
@@ -111,6 +115,8 @@ impl ArgList for CachedArgs {
             self.cache = Some(value::<kw::cache, _>(input, Expr::parse)?);
         } else if input.peek(kw::companions) {
             self.companions = Some(value::<kw::companions, _>(input, LitBool::parse)?);
+        } else if input.peek(kw::batch) {
+            self.batch = Some(input.parse::<kw::batch>()?.span);
         } else if input.peek(Token![crate]) {
             self.krate = Some(value::<Token![crate], _>(input, Path::parse_mod_style)?);
         } else {

@@ -3,6 +3,7 @@
 //! fallback (`fallback.rs`).
 
 mod args;
+mod batch;
 mod boxed;
 mod companions;
 mod expand;
@@ -41,6 +42,9 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     // Checking the function against arguments that did not read cleanly would only guess
     // (an unreadable `key` is not "no key"): then only what is wrong with them is reported.
     let args_read_cleanly = errors.is_empty();
+    if args.batch.is_some() {
+        return batch::expand(args, func, args_read_cleanly, errors);
+    }
     // A method `#[async_trait]` rewrote is cached as the `async fn` it was written as.
     let (cached_fn, boxed) = match boxed::BoxedFuture::unwrap(&func) {
         Some((async_fn, boxed)) => (async_fn, Some(boxed)),

@@ -80,6 +80,31 @@ pub(crate) fn plan(args: CachedArgs, outline: Outline, errors: &Errors) -> Plan 
 
     let opts = options::calls(&args, &outline, errors);
 
+    let (name, name_is_default, version) = name_and_version(&args, sig, errors);
+
+    check_key(&args.key, &outline.params, errors);
+
+    Plan {
+        outline,
+        ret,
+        shape,
+        none_ttl,
+        key: args.key,
+        name,
+        name_is_default,
+        version,
+        static_opts: opts.fixed,
+        dynamic_opts: opts.per_call,
+    }
+}
+
+/// The cache name (`name = …`, else the function's path), whether it is the default, and the
+/// schema `version` (0 unless given).
+pub(super) fn name_and_version(
+    args: &CachedArgs,
+    sig: &syn::Signature,
+    errors: &Errors,
+) -> (TokenStream, bool, u32) {
     let version = match &args.version {
         Some(v) => v.base10_parse::<u32>().unwrap_or_else(|e| {
             errors.at(
@@ -99,20 +124,7 @@ pub(crate) fn plan(args: CachedArgs, outline: Outline, errors: &Errors) -> Plan 
         }
     };
 
-    check_key(&args.key, &outline.params, errors);
-
-    Plan {
-        outline,
-        ret,
-        shape,
-        none_ttl,
-        key: args.key,
-        name,
-        name_is_default,
-        version,
-        static_opts: opts.fixed,
-        dynamic_opts: opts.per_call,
-    }
+    (name, name_is_default, version)
 }
 
 /// The key safety rule: with `key = …`, every argument not `#[cache(skip)]` must appear in it,

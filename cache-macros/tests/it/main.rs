@@ -4,6 +4,7 @@
 //! `tests/ui/fail`).
 
 mod async_trait_methods;
+mod batch;
 mod none_ttl;
 mod runtime;
 mod ui;

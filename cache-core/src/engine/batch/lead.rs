@@ -1,0 +1,158 @@
+//! The keys a batch leads: a last look at the local tier, the remote lookup (see
+//! [`remote`](super::remote)), one loader call, and concurrent fills through the same fenced
+//! store path as a single load. Each flight is completed as soon as its key is settled.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use tracing::Instrument;
+
+use super::super::Cache;
+use super::super::lease::LeaseGuard;
+use super::super::single_flight::LeaderGuard;
+use super::super::store::{FillPlan, Kept};
+use crate::metrics::Event;
+use crate::{CacheKey, Cacheable, Options};
+
+/// A key this batch leads, with its flight's guard (none when its load is not shared).
+pub(super) struct Led<'a> {
+    pub(super) slot: usize,
+    guard: Option<LeaderGuard<'a>>,
+}
+
+impl<'a> Led<'a> {
+    pub(super) fn new(slot: usize, guard: Option<LeaderGuard<'a>>) -> Led<'a> {
+        Led { slot, guard }
+    }
+
+    /// Completes the flight with `outcome`: what callers waiting on this key receive.
+    pub(super) fn share<O: Send + Sync + 'static>(self, outcome: O) {
+        if let Some(guard) = self.guard {
+            guard.complete(Arc::new(outcome));
+        }
+    }
+}
+
+/// What a batch shares for an id its loader did not return (without `none_ttl`). There is no
+/// value to share, so a single caller waiting on that id finds another type and loads the id
+/// itself, while a waiting batch answers `None`.
+pub(super) struct NotReturned;
+
+/// A led key that only the loader can answer, with what its fill is fenced by.
+pub(super) struct Cold<'a> {
+    pub(super) led: Led<'a>,
+    pub(super) plan: FillPlan,
+    pub(super) lease: LeaseGuard,
+}
+
+impl Cache {
+    /// Settles the keys this batch leads and loads the `bypass`ed ones (flag off) without
+    /// caching them. Returns each settled slot's answer, or the loader's error.
+    pub(super) async fn lead<'a, I, S, E, F, Fut>(
+        &'a self,
+        keys: &[(I, CacheKey)],
+        led: Vec<Led<'a>>,
+        bypass: &[usize],
+        opts: &Options,
+        load: &mut F,
+        absent: Option<&S>,
+    ) -> Result<Vec<(usize, Option<S>)>, E>
+    where
+        I: Clone + Eq + Hash,
+        S: Cacheable,
+        E: Clone + Send + Sync + 'static,
+        F: FnMut(Vec<I>) -> Fut,
+        Fut: Future<Output = Result<HashMap<I, S>, E>>,
+    {
+        // Taken before anything is read: whatever this batch stores is fenced by it.
+        let ticket = self.ticket();
+        let mut answers = Vec::new();
+        let mut unknown = Vec::new();
+        for led in led {
+            // A flight that finished between our lookup and our join has filled the local tier.
+            match self.peek_local::<S>(&keys[led.slot].1, opts) {
+                Some(value) => {
+                    answers.push((led.slot, Some(value.clone())));
+                    led.share(Ok::<S, E>(value));
+                }
+                None => unknown.push(led),
+            }
+        }
+        let cold = self
+            .lookup_remote::<I, S, E>(keys, unknown, opts, ticket, &mut answers)
+            .await;
+        let slots: Vec<usize> = (cold.iter().map(|c| c.led.slot))
+            .chain(bypass.iter().copied())
+            .collect();
+        let Some(&first) = slots.first() else {
+            return Ok(answers);
+        };
+        let name = keys[first].1.cache_name();
+        let ids: Vec<I> = slots.iter().map(|&slot| keys[slot].0.clone()).collect();
+        for _ in &cold {
+            self.inner.recorder.record(Event::LoadStarted);
+        }
+        let span = tracing::debug_span!("cache.load", cache.name = name, cache.batch = ids.len());
+        let started = Instant::now();
+        let loaded = load(ids).instrument(span).await;
+        let took = started.elapsed();
+        let found = match loaded {
+            Ok(found) => found,
+            Err(error) => {
+                let failed = cold.into_iter().map(|cold| async {
+                    let key = &keys[cold.led.slot].1;
+                    let ended = Event::LoadEnded(key.cache_name(), took, true);
+                    self.inner.recorder.record(ended);
+                    cold.lease.release().await;
+                    cold.led.share(Err::<S, E>(error.clone()));
+                });
+                join_all(failed).await;
+                return Err(error);
+            }
+        };
+        answers.extend((bypass.iter()).map(|&slot| (slot, found.get(&keys[slot].0).cloned())));
+        let fills = cold.into_iter().map(|cold| {
+            let id = &keys[cold.led.slot].0;
+            self.keep_loaded::<S, E>(
+                &keys[cold.led.slot].1,
+                cold,
+                found.get(id).or(absent),
+                opts,
+                took,
+            )
+        });
+        answers.extend(join_all(fills).await);
+        Ok(answers)
+    }
+
+    /// Stores what the loader returned for one key (fenced, like a single load) and completes
+    /// its flight; an id it did not return releases the lease and stores nothing.
+    async fn keep_loaded<S: Cacheable, E: Clone + Send + Sync + 'static>(
+        &self,
+        key: &CacheKey,
+        cold: Cold<'_>,
+        value: Option<&S>,
+        opts: &Options,
+        took: Duration,
+    ) -> (usize, Option<S>) {
+        let slot = cold.led.slot;
+        let Some(value) = value else {
+            let ended = Event::LoadEnded(key.cache_name(), took, false);
+            self.inner.recorder.record(ended);
+            cold.lease.release().await;
+            cold.led.share(NotReturned);
+            return (slot, None);
+        };
+        let result = Ok::<S, E>(value.clone());
+        match self.store_load(key, opts, &result, took, cold.plan).await {
+            Kept::Yes => cold.lease.filled(),
+            _ => cold.lease.release().await,
+        }
+        cold.led.share(result);
+        (slot, Some(value.clone()))
+    }
+}
