@@ -15,6 +15,8 @@ use parking_lot::Mutex;
 use super::remote::{Fence, Lease, RemoteEvent, RemoteListener, RemoteTier, Stored, Token};
 use crate::{Cause, Error, Result};
 
+mod counts;
+
 /// What a key holds: an entry with the token of its write, or a lease — one slot, as in Redis,
 /// so an invalidation or write of the key voids the lease.
 enum Held {
@@ -26,6 +28,8 @@ enum Held {
 struct Store {
     entries: HashMap<String, (Held, Instant)>,
     tags: HashMap<String, HashSet<String>>,
+    /// Namespace generations: never expire, as the contract asks.
+    generations: HashMap<String, u64>,
     listeners: Vec<(u64, RemoteListener)>,
 }
 
@@ -172,21 +176,6 @@ impl MemoryRemote {
         keys
     }
 
-    /// Calls of `get` and `get_many` (per key) so far, across all nodes.
-    pub fn get_count(&self) -> u64 {
-        self.shared.gets.load(Relaxed)
-    }
-
-    /// Calls of `set` so far, across all nodes.
-    pub fn set_count(&self) -> u64 {
-        self.shared.sets.load(Relaxed)
-    }
-
-    /// Calls of `delete` so far, across all nodes.
-    pub fn delete_count(&self) -> u64 {
-        self.shared.deletes.load(Relaxed)
-    }
-
     fn check(&self) -> Result<()> {
         if self.shared.failing.load(Relaxed) {
             Err(Error::Remote(Cause::message(
@@ -329,6 +318,26 @@ impl RemoteTier for MemoryRemote {
             .lock()
             .listeners
             .push((self.node, listener));
+    }
+
+    async fn generation(&self, key: &str) -> Result<u64> {
+        self.check()?;
+        Ok(self
+            .shared
+            .store
+            .lock()
+            .generations
+            .get(key)
+            .copied()
+            .unwrap_or(0))
+    }
+
+    async fn bump_generation(&self, key: &str) -> Result<u64> {
+        self.check()?;
+        let mut store = self.shared.store.lock();
+        let generation = store.generations.entry(key.to_string()).or_default();
+        *generation += 1;
+        Ok(*generation)
     }
 
     async fn invalidate_tag(&self, tag: &str) -> Result<()> {
