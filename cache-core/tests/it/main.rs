@@ -5,6 +5,7 @@
 
 mod common;
 
+mod clear;
 mod codec;
 mod flags;
 mod front;

@@ -156,6 +156,22 @@ impl RemoteTier for RedisTier {
         self.layers.backplane.subscribe(listener);
     }
 
+    async fn generation(&self, key: &str) -> cache_core::Result<u64> {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(key);
+        let found: Option<u64> = self.layers.client.query(&cmd).await?;
+        Ok(found.unwrap_or(0))
+    }
+
+    /// `INCR`: one command in one slot, on a single node and on a Cluster alike. The counter
+    /// gets no TTL (see `Cache::clear` for why). Not queued when Redis is unreachable, and a
+    /// late or repeated `INCR` is harmless: it only skips a generation nobody wrote to.
+    async fn bump_generation(&self, key: &str) -> cache_core::Result<u64> {
+        let mut cmd = redis::cmd("INCR");
+        cmd.arg(key);
+        Ok(self.layers.client.query(&cmd).await?)
+    }
+
     async fn invalidate_tag(&self, tag: &str) -> cache_core::Result<()> {
         let layers = &self.layers;
         let result = layers.tags.invalidate(tag).await;
