@@ -11,6 +11,7 @@
 mod common;
 
 mod backplane_trust;
+mod clear;
 mod cluster;
 mod error_replies;
 mod faults;
