@@ -14,9 +14,9 @@ impl Cache {
     ///
     /// The namespace's keys carry a generation (`<namespace>:@<n>:<key>`; generation 0 is the
     /// plain `<namespace>:<key>`). `clear` increments the counter `<namespace>:@gen` in the
-    /// remote tier (one `INCR`), switches this node to the new generation, drops its local
-    /// and request tiers, and announces the new generation on the backplane so other nodes
-    /// switch and drop theirs. Entries of older generations are never read again.
+    /// remote tier (one `HINCRBY` on Redis), switches this node to the new generation, drops
+    /// its local and request tiers, and announces the new generation on the backplane so other
+    /// nodes switch and drop theirs. Entries of older generations are never read again.
     ///
     /// **Memory:** old entries are not deleted; every remote key has a TTL, so they are gone
     /// within the longest TTL (plus stale window) written before the clear. Tag sets keep

@@ -1,4 +1,4 @@
-//! `Cache::clear` on Redis, single node and Cluster: one `INCR` empties a namespace of any
+//! `Cache::clear` on Redis, single node and Cluster: one `HINCRBY` empties a namespace of any
 //! size on every node, old entries expire by their TTL, and a node that missed the
 //! announcement moves to the new generation when its subscription comes back.
 
@@ -62,8 +62,8 @@ async fn write_all(cache: &Cache, keys: &[CacheKey]) {
 }
 
 /// Node `a` writes [`KEYS`] entries, node `b` reads them all (keeping local copies), `a`
-/// clears: both miss every key, Redis saw one `INCR` and no per-key command.
-async fn clear_empties_many_keys_with_one_incr(servers: &[RedisServer], a: Cache, b: Cache) {
+/// clears: both miss every key, Redis saw one `HINCRBY` and no per-key command.
+async fn clear_empties_many_keys_with_one_increment(servers: &[RedisServer], a: Cache, b: Cache) {
     let keys = keys();
     write_all(&a, &keys).await;
     let read = b.get_many::<u32>(&keys).await;
@@ -71,7 +71,7 @@ async fn clear_empties_many_keys_with_one_incr(servers: &[RedisServer], a: Cache
     let size = db_size(servers);
     assert_eq!(size, u64::from(KEYS));
     let counted = [
-        "incr", "scan", "keys", "unlink", "del", "set", "evalsha", "eval",
+        "hincrby", "scan", "keys", "unlink", "del", "set", "evalsha", "eval",
     ];
     let before: Vec<u64> = counted.iter().map(|c| total(servers, c)).collect();
 
@@ -85,9 +85,9 @@ async fn clear_empties_many_keys_with_one_incr(servers: &[RedisServer], a: Cache
         .collect();
     let expected: Vec<(&str, u64)> = counted
         .iter()
-        .map(|&c| (c, u64::from(c == "incr")))
+        .map(|&c| (c, u64::from(c == "hincrby")))
         .collect();
-    assert_eq!(delta, expected, "one INCR, nothing per key");
+    assert_eq!(delta, expected, "one HINCRBY, nothing per key");
     assert_eq!(
         db_size(servers),
         size + 1,
@@ -118,17 +118,17 @@ async fn clear_empties_many_keys_with_one_incr(servers: &[RedisServer], a: Cache
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clear_on_one_server_empties_five_thousand_keys_with_one_incr() {
+async fn clear_on_one_server_empties_five_thousand_keys_with_one_increment() {
     let server = RedisServer::start();
     let (a, b) = (
         node(&tier(&server.url()).await),
         node(&tier(&server.url()).await),
     );
-    clear_empties_many_keys_with_one_incr(std::slice::from_ref(&server), a, b).await;
+    clear_empties_many_keys_with_one_increment(std::slice::from_ref(&server), a, b).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clear_on_a_cluster_empties_five_thousand_keys_across_slots_with_one_incr() {
+async fn clear_on_a_cluster_empties_five_thousand_keys_across_slots_with_one_increment() {
     let cluster = RedisCluster::start();
     let urls = cluster.urls();
     // Different seed orders: the subscribers listen on different cluster nodes.
@@ -136,7 +136,7 @@ async fn clear_on_a_cluster_empties_five_thousand_keys_across_slots_with_one_inc
         node(&cluster_tier(&urls).await),
         node(&cluster_tier(&[urls[2].clone(), urls[0].clone()]).await),
     );
-    clear_empties_many_keys_with_one_incr(cluster.nodes(), a, b).await;
+    clear_empties_many_keys_with_one_increment(cluster.nodes(), a, b).await;
 }
 
 /// A clear whose announcement `b` never heard (here: the counter moved without one) reaches
@@ -152,7 +152,7 @@ async fn a_node_that_missed_the_clear_catches_up_on_resubscribe(
     // The owner of the counter's slot answers `1`; other Cluster nodes answer `-MOVED`.
     let bumped = servers
         .iter()
-        .filter_map(|s| s.query(&["INCR", "t:@gen"]).ok())
+        .filter_map(|s| s.query(&["HINCRBY", "t:@gen", "n", "1"]).ok())
         .any(|reply| reply == "1");
     assert!(bumped, "the counter moved to 1");
     assert_eq!(
