@@ -186,3 +186,18 @@ async fn a_cluster_node_that_missed_a_clear_catches_up_after_it_resubscribes() {
     let b = cluster_tier(&cluster.urls()).await;
     a_node_that_missed_the_clear_catches_up_on_resubscribe(cluster.nodes(), b).await;
 }
+
+/// `connect` checks the clear's command too, so a missing permission shows at start-up, not
+/// on the first `clear`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_who_may_not_increment_the_generation_cannot_connect() {
+    let server = RedisServer::start_with(&[
+        "--user", "noclear", "on", ">pw", "~*", "&*", "+@all", "-hincrby",
+    ]);
+    let url = format!("redis://noclear:pw@127.0.0.1:{}", server.port());
+    let error = common::builder(&url)
+        .connect()
+        .await
+        .expect_err("HINCRBY is refused");
+    assert!(error.to_string().contains("HINCRBY"), "{error}");
+}
