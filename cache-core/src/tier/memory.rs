@@ -15,7 +15,7 @@ use parking_lot::Mutex;
 use super::remote::{Fence, Lease, RemoteEvent, RemoteListener, RemoteTier, Stored, Token};
 use crate::{Cause, Error, Result};
 
-mod counts;
+mod inspect;
 
 /// What a key holds: an entry with the token of its write, or a lease — one slot, as in Redis,
 /// so an invalidation or write of the key voids the lease.
@@ -151,29 +151,6 @@ impl MemoryRemote {
 
     fn token(&self) -> Token {
         Token::new(self.node, self.shared.next_token.fetch_add(1, Relaxed) + 1)
-    }
-
-    /// Time left before `key` expires, if it exists.
-    pub fn ttl_of(&self, key: &str) -> Option<Duration> {
-        let store = self.shared.store.lock();
-        store
-            .entries
-            .get(key)
-            .and_then(|(_, exp)| exp.checked_duration_since(Instant::now()))
-    }
-
-    /// Live keys, sorted.
-    pub fn keys(&self) -> Vec<String> {
-        let now = Instant::now();
-        let store = self.shared.store.lock();
-        let mut keys: Vec<_> = store
-            .entries
-            .iter()
-            .filter(|(_, (held, exp))| *exp > now && matches!(held, Held::Entry(..)))
-            .map(|(k, _)| k.clone())
-            .collect();
-        keys.sort();
-        keys
     }
 
     fn check(&self) -> Result<()> {
