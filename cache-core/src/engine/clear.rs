@@ -45,10 +45,14 @@ impl Cache {
     ///
     /// If the remote tier cannot increment the generation (it is unreachable, or does not
     /// support generations: [`Error::Unsupported`]), this node still drops its local and
-    /// request tiers and fences its loads, but the remote tier and the other nodes are not
-    /// cleared: the error is returned so the caller can retry. A clear is not queued for
-    /// replay like an invalidation: replayed late, it would empty a cache that was refilled
-    /// with values newer than the request to clear.
+    /// request tiers and fences its loads, but the remote tier is not cleared: the error is
+    /// returned so the caller can retry. The increment is not queued for replay like an
+    /// invalidation: replayed late, it would empty a cache refilled since with values newer
+    /// than the request to clear. What is announced (queued while the tier is unreachable)
+    /// is a plain local drop: every node drops its local tier and re-reads the generation, and
+    /// this node re-reads it before its next remote call, so an increment that happened
+    /// although its reply was lost cannot leave nodes on different generations for longer
+    /// than the outage. Until a retry succeeds, other nodes' values remain.
     ///
     /// Without a remote tier `clear` drops the local and request tiers and always succeeds.
     ///
@@ -85,7 +89,18 @@ impl Cache {
             self.inner.generation.advance_to(generation);
         }
         self.drop_here(Scope::All);
-        let generation = bumped?;
+        let generation = match bumped {
+            Ok(generation) => generation,
+            Err(error) => {
+                // The increment may still have happened (a timeout): this node reads the
+                // generation again before its next remote call, and the others drop their
+                // local tiers and re-read it when this announcement arrives (queued and
+                // replayed by the tier if it is unreachable now).
+                self.inner.generation.forget();
+                remote.publish(RemoteEvent::Clear).await;
+                return Err(error);
+            }
+        };
         let namespace = self.inner.generation.base().to_string();
         let cleared = RemoteEvent::Cleared {
             namespace,

@@ -12,10 +12,10 @@
 //! The current generation sits behind an [`ArcSwap`]: a remote call loads it (an atomic
 //! increment, no lock, no allocation beyond the key text it formats anyway); a clear swaps it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use arc_swap::ArcSwap;
-use tokio::sync::OnceCell;
 
 use crate::tier::remote::RemoteTier;
 use crate::{CacheKey, Result};
@@ -50,8 +50,10 @@ pub(crate) struct Generation {
     /// `<namespace>:@gen`: the counter in the remote tier.
     counter: String,
     current: ArcSwap<Current>,
-    /// Set once the remote tier's generation was read: until then no remote call is made.
-    known: OnceCell<()>,
+    /// Whether the remote tier's generation was read: until then no remote call is made.
+    known: AtomicBool,
+    /// One read at a time.
+    reading: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Generation {
@@ -69,7 +71,8 @@ impl Generation {
             counter: format!("{base}@gen"),
             current: ArcSwap::from_pointee(Current::new(&base, 0)),
             base,
-            known: OnceCell::new(),
+            known: AtomicBool::new(false),
+            reading: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -92,16 +95,21 @@ impl Generation {
     /// that starts after a clear never reads the old generation. A failed read is retried by
     /// the next call (the error counts as that call's failure).
     pub(crate) async fn ready(&self, tier: &dyn RemoteTier) -> Result<Arc<Current>> {
-        if !self.known.initialized() {
-            self.known
-                .get_or_try_init(|| async {
-                    let number = tier.generation(&self.counter).await?;
-                    self.advance_to(number);
-                    Ok::<_, crate::Error>(())
-                })
-                .await?;
+        if !self.known.load(Ordering::Acquire) {
+            let _reading = self.reading.lock().await;
+            if !self.known.load(Ordering::Acquire) {
+                let number = tier.generation(&self.counter).await?;
+                self.advance_to(number);
+                self.known.store(true, Ordering::Release);
+            }
         }
         Ok(self.now())
+    }
+
+    /// Forgets that the generation is known, so the next remote call reads it again (after
+    /// an increment whose outcome is unknown).
+    pub(crate) fn forget(&self) {
+        self.known.store(false, Ordering::Release);
     }
 
     /// Moves to `number` if it is newer; returns whether it moved. Generations only go

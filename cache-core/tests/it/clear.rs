@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::time::Duration;
 
 use cache_core::tier::memory::MemoryRemote;
-use cache_core::{Cache, CacheKey, Error, Options};
+use cache_core::{Cache, CacheKey, Error, Options, RemoteEvent, RemoteListener, RemoteTier};
 use common::{local_only, with_remote};
 use tokio::sync::Notify;
 
@@ -277,4 +277,72 @@ async fn concurrent_reads_never_see_a_value_loaded_before_a_finished_clear() {
     assert!(reads.load(SeqCst) > 100, "the readers ran");
     assert_eq!(violations.load(SeqCst), 0);
     assert_eq!(nodes[1].generation(), 40);
+}
+
+/// A tier whose generation increments land but whose replies are lost (a timeout).
+struct LostReply(MemoryRemote);
+
+#[async_trait::async_trait]
+impl RemoteTier for LostReply {
+    async fn get(&self, key: &str) -> cache_core::Result<Option<Vec<u8>>> {
+        self.0.get(key).await
+    }
+    async fn get_many(&self, keys: &[String]) -> cache_core::Result<Vec<Option<Vec<u8>>>> {
+        self.0.get_many(keys).await
+    }
+    async fn set(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+        tags: &[Arc<str>],
+    ) -> cache_core::Result<()> {
+        self.0.set(key, value, ttl, tags).await
+    }
+    async fn delete(&self, key: &str) -> cache_core::Result<()> {
+        self.0.delete(key).await
+    }
+    async fn publish(&self, event: RemoteEvent) -> cache_core::Result<()> {
+        self.0.publish(event).await
+    }
+    fn subscribe(&self, listener: RemoteListener) {
+        self.0.subscribe(listener);
+    }
+    async fn generation(&self, key: &str) -> cache_core::Result<u64> {
+        self.0.generation(key).await
+    }
+    async fn bump_generation(&self, key: &str) -> cache_core::Result<u64> {
+        self.0.bump_generation(key).await?;
+        Err(Error::RemoteTimeout(Duration::from_millis(1)))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clear_whose_reply_was_lost_still_moves_every_node_to_the_new_generation() {
+    let remote = MemoryRemote::new();
+    let a = Cache::builder()
+        .namespace("t")
+        .remote(LostReply(remote.clone()))
+        .build();
+    let b = with_remote(&remote.node());
+    let key = CacheKey::new("user", &7);
+    a.set(&key, &1_u8, &long()).await;
+    assert_eq!(b.get::<u8>(&key).await, Some(1));
+
+    let cleared = a.clear().await;
+
+    assert!(
+        matches!(cleared, Err(Error::RemoteTimeout(_))),
+        "{cleared:?}"
+    );
+    assert_eq!(a.get::<u8>(&key).await, None, "a re-read the generation");
+    assert_eq!(a.generation(), 1);
+    for _ in 0..500 {
+        if b.generation() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(b.generation(), 1, "b re-read it on the announced drop");
+    assert_eq!(b.get::<u8>(&key).await, None);
 }
