@@ -47,7 +47,11 @@
 //!   text frame `1|<kind>|<origin node id>|<key or tag>`; see [`backplane`].
 //!   On a Cluster a `PUBLISH` reaches every node, so the subscriber listens on one node (the
 //!   first one that answers) and moves to the next when that node goes away. After any
-//!   reconnection the listeners receive [`RemoteEvent::Clear`](cache_core::RemoteEvent::Clear).
+//!   reconnection the listeners receive [`RemoteEvent::Clear`](cache_core::RemoteEvent::Clear)
+//!   (a cache then also re-reads its namespace generation, in case it missed a `clear`).
+//! * **Clear**: `Cache::clear` is one `HINCRBY` of the namespace's counter hash
+//!   `<namespace>:@gen` (field `n`, no TTL) and one `G` frame on the backplane; see
+//!   [`cache_core::Cache::clear`].
 //! * **Faults**: a circuit breaker ([`Health`]) fails fast while Redis is down; writes and
 //!   invalidations that fail meanwhile are queued (bounded, newest per key wins) and replayed
 //!   and re-announced once Redis answers again. Error replies that mean "not now" (`LOADING`,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use super::generation::Generation;
 use super::invalidate::LocalDrop;
 use super::{Cache, Inner};
 use crate::codec::{Codec, CodecConfig};
@@ -117,10 +118,11 @@ impl CacheBuilder {
             local: self.local.clone(),
             fences: Arc::default(),
             flights: Arc::default(),
+            generation: Arc::new(Generation::new(remote_prefix(&self.namespace))),
         };
         if let Some(remote) = &self.remote {
             // Even without a local tier: flights and request tiers must hear invalidations.
-            remote.subscribe(drop.clone().listener(remote_prefix(&self.namespace)));
+            remote.subscribe(drop.clone().listener(Arc::downgrade(remote)));
         }
         let metrics = Metrics::new(
             self.meter.as_ref(),
@@ -132,7 +134,7 @@ impl CacheBuilder {
             inner: Arc::new(Inner {
                 recorder: Recorder::new(metrics),
                 id: NEXT_CACHE_ID.fetch_add(1, Relaxed),
-                remote_prefix: remote_prefix(&self.namespace),
+                generation: Arc::clone(&drop.generation),
                 namespace: self.namespace,
                 local: self.local,
                 remote: self.remote,

@@ -110,6 +110,9 @@ impl Cache {
             };
             // Taken before anything is read: whatever this flight stores is fenced by it.
             let ticket = self.ticket();
+            // Read after the ticket, so a clear that this load's reads may predate has either
+            // fenced the ticket or left this generation, which a plain fill then must match.
+            let generation = self.generation_now();
             // A flight that finished between our lookup and our join has filled the local tier.
             if let Some(value) = self.peek_local::<T>(key, opts) {
                 guard.complete(share(Ok::<T, E>(value.clone())));
@@ -144,6 +147,7 @@ impl Cache {
             };
             let plan = FillPlan {
                 ticket,
+                generation,
                 remote: match lease {
                     LeaseState::Held(token) => RemoteFill::Fenced(Fence::Lease(token)),
                     LeaseState::Unsupported => RemoteFill::Plain,
@@ -182,6 +186,7 @@ impl Cache {
         FillPlan {
             ticket: self.ticket(),
             remote: RemoteFill::Skip,
+            generation: self.generation_now(),
         }
     }
 }

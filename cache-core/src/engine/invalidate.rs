@@ -6,14 +6,15 @@
 //! records a tombstone (refusing older fills), removes the entry in the same locked step, and
 //! detaches the key's single-flight so later callers do not join a load that began before.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use super::Cache;
 use super::fence::{Fences, Scope};
+use super::generation::Generation;
 use super::single_flight::SingleFlight;
 use crate::CacheKey;
 use crate::tier::local::LocalTier;
-use crate::tier::remote::{RemoteEvent, RemoteListener};
+use crate::tier::remote::{RemoteEvent, RemoteListener, RemoteTier};
 use crate::tier::request;
 
 /// What a node drops when an invalidation reaches it (its own call or the backplane).
@@ -22,6 +23,7 @@ pub(crate) struct LocalDrop {
     pub(crate) local: Option<LocalTier>,
     pub(crate) fences: Arc<Fences>,
     pub(crate) flights: Arc<SingleFlight>,
+    pub(crate) generation: Arc<Generation>,
 }
 
 impl LocalDrop {
@@ -43,26 +45,56 @@ impl LocalDrop {
     }
 
     /// Applies other nodes' invalidations. It holds the local tier and fences, not the cache,
-    /// so the remote tier's listener list never keeps a dropped cache alive.
-    pub(crate) fn listener(self, prefix: String) -> RemoteListener {
+    /// and the tier only weakly, so the remote tier's listener list never keeps a dropped
+    /// cache (or the tier itself) alive.
+    pub(crate) fn listener(self, tier: Weak<dyn RemoteTier>) -> RemoteListener {
         Arc::new(move |event| match event {
             RemoteEvent::Invalidate(remote_key) => {
-                if let Some(key) = remote_key.strip_prefix(prefix.as_str()) {
+                if let Some(key) = self.generation.local_key(&remote_key) {
                     self.apply(Scope::Key(key));
                 }
             }
             RemoteEvent::InvalidateTag(remote_tag) => {
-                if let Some(tag) = remote_tag.strip_prefix(prefix.as_str()) {
+                if let Some(tag) = remote_tag.strip_prefix(self.generation.base()) {
                     self.apply(Scope::Tag(tag));
                 }
             }
-            RemoteEvent::Clear => self.apply(Scope::All),
+            RemoteEvent::Clear => {
+                self.apply(Scope::All);
+                // Messages may have been missed, a clear's announcement among them.
+                self.reread_generation(&tier);
+            }
+            RemoteEvent::Cleared {
+                namespace,
+                generation,
+            } => {
+                if namespace == self.generation.base() {
+                    // Switched before the local drop: a read whose ticket passes the drop's
+                    // fence already uses the new generation.
+                    self.generation.advance_to(generation);
+                    self.apply(Scope::All);
+                }
+            }
         })
+    }
+
+    /// Re-reads the generation on a task of its own (the listener must not block); if it moved,
+    /// drops again whatever was loaded from the old one meanwhile.
+    fn reread_generation(&self, tier: &Weak<dyn RemoteTier>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (this, tier) = (self.clone(), Weak::clone(tier));
+        runtime.spawn(async move {
+            if this.generation.reread(&tier).await {
+                this.apply(Scope::All);
+            }
+        });
     }
 }
 
 impl Cache {
-    fn drop_here(&self, scope: Scope<'_>) {
+    pub(super) fn drop_here(&self, scope: Scope<'_>) {
         match scope {
             Scope::Key(key) => request::remove(self.inner.id, key),
             // The request tier does not index tags; a tag invalidation is rare, so drop it all.

@@ -3,9 +3,11 @@
 mod admit;
 mod batch;
 mod builder;
+mod clear;
 mod fence;
 mod fetch;
 mod freshness;
+mod generation;
 mod invalidate;
 mod lease;
 mod negative;
@@ -56,8 +58,8 @@ pub struct Cache {
 struct Inner {
     id: u64,
     namespace: String,
-    /// `namespace + ":"`, prepended to every remote key.
-    remote_prefix: String,
+    /// The namespace's generation: the prefix of every remote key (see [`generation`]).
+    generation: Arc<generation::Generation>,
     local: Option<LocalTier>,
     remote: Option<Arc<dyn RemoteTier>>,
     flags: Flags,
@@ -274,15 +276,17 @@ impl Cache {
         self.inner.remote.is_some()
     }
 
-    /// The key under which `key` is stored in the remote tier (`<namespace>:<key>`).
+    /// The key under which `key` is stored in the remote tier: `<namespace>:<key>`, or
+    /// `<namespace>:@<n>:<key>` once the namespace was [cleared](Cache::clear) into
+    /// generation `n`.
     pub fn remote_key(&self, key: &CacheKey) -> String {
-        format!("{}{}", self.inner.remote_prefix, key.as_str())
+        self.inner.generation.now().key(key)
     }
 
     /// The name under which `tag` is known to the remote tier (`<namespace>:<tag>`), so
     /// applications sharing one Redis never invalidate each other's tags.
     pub fn remote_tag(&self, tag: &str) -> String {
-        format!("{}{tag}", self.inner.remote_prefix)
+        format!("{}{tag}", self.inner.generation.base())
     }
 
     /// Loads in the air right now in this process.

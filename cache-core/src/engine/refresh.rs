@@ -53,6 +53,8 @@ impl Cache {
         };
         let plan = FillPlan {
             ticket: found.ticket,
+            // Plain fills happen here only without a remote tier: no generation to match.
+            generation: self.generation_now(),
             // The refresh lands only while the entry it refreshes is still in place.
             remote: match found.token {
                 Some(token) => RemoteFill::Fenced(Fence::Entry(token)),

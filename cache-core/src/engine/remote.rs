@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tracing::Instrument;
 
+use super::generation::Current;
 use super::{Cache, Inner};
 use crate::codec::EntryMeta;
 use crate::metrics::{Event, Recorder};
@@ -44,14 +45,26 @@ impl Cache {
 }
 
 impl Remote<'_> {
-    /// `key` as the remote tier knows it.
-    pub(crate) fn key(&self, key: &CacheKey) -> String {
-        format!("{}{}", self.inner.remote_prefix, key.as_str())
+    /// The generation to call the tier with: read from the tier on first use, so a node never
+    /// reads a generation older than the one the tier holds. A failed read is counted.
+    pub(crate) async fn current(&self) -> Result<Arc<Current>, Failed> {
+        let generation = &self.inner.generation;
+        generation.ready(&**self.tier).await.map_err(|error| {
+            count_failure(&self.inner.recorder, TierName::Remote, &error, "generation");
+            Failed
+        })
     }
 
-    /// `tag` as the remote tier knows it.
+    /// The generation as last known, for changes that must reach the tier even when it could
+    /// not be read (the tier queues them for replay).
+    fn last_known(&self) -> Arc<Current> {
+        self.inner.generation.now()
+    }
+
+    /// `tag` as the remote tier knows it. Tags are not per generation: a tag set may hold
+    /// keys of older generations too, and deleting those again is harmless.
     pub(crate) fn tag(&self, tag: &str) -> String {
-        format!("{}{tag}", self.inner.remote_prefix)
+        format!("{}{tag}", self.inner.generation.base())
     }
 
     /// The namespaced tags of a write with `opts`.
@@ -60,17 +73,18 @@ impl Remote<'_> {
         tags.iter().map(|tag| Arc::from(self.tag(tag))).collect()
     }
 
-    /// Key, TTL and tags of a write of an entry with lifetimes `meta`. The TTL is the end of
-    /// the stale window: every key expires by itself.
+    /// Key (in generation `current`), TTL and tags of a write of an entry with lifetimes
+    /// `meta`. The TTL is the end of the stale window: every key expires by itself.
     fn write_args(
         &self,
+        current: &Current,
         key: &CacheKey,
         meta: &EntryMeta,
         opts: &Options,
     ) -> (String, Duration, Vec<Arc<str>>) {
         let ttl = clock::until(meta.stale_until_ms, clock::now_ms());
         let ttl = ttl.unwrap_or(Duration::from_millis(1));
-        (self.key(key), ttl, self.tags(opts))
+        (current.key(key), ttl, self.tags(opts))
     }
 
     /// Whether `token` was made by this process's remote tier.
@@ -79,15 +93,19 @@ impl Remote<'_> {
     }
 
     pub(crate) async fn read(&self, key: &CacheKey) -> Result<Stored, Failed> {
-        self.call("get", self.tier.read(&self.key(key))).await
+        let key = self.current().await?.key(key);
+        self.call("get", self.tier.read(&key)).await
     }
 
     pub(crate) async fn read_many(&self, keys: &[&CacheKey]) -> Result<Vec<Stored>, Failed> {
-        let keys: Vec<String> = keys.iter().map(|key| self.key(key)).collect();
+        let current = self.current().await?;
+        let keys: Vec<String> = keys.iter().map(|key| current.key(key)).collect();
         self.call("get_many", self.tier.read_many(&keys)).await
     }
 
-    /// Writes a load's result only while `fence` is in place; `Ok(None)`: it was not.
+    /// Writes a load's result only while `fence` is in place; `Ok(None)`: it was not. A fence
+    /// is a lease or entry token under the key of the load's generation, so after a clear no
+    /// fence is in place under the new generation's key and the fill is refused.
     pub(crate) async fn fill(
         &self,
         key: &CacheKey,
@@ -96,22 +114,31 @@ impl Remote<'_> {
         opts: &Options,
         fence: Fence,
     ) -> Result<Option<Token>, Failed> {
-        let (key, ttl, tags) = self.write_args(key, meta, opts);
+        let current = self.current().await?;
+        let (key, ttl, tags) = self.write_args(&current, key, meta, opts);
         let fill = self.tier.fill(&key, bytes, ttl, &tags, fence);
         self.call("fill", fill).await
     }
 
-    /// A plain write (a tier without leases cannot fence).
+    /// A plain write (a tier without leases cannot fence) of a load that started in
+    /// `generation`; `Ok(false)` if the namespace was cleared since: the value may predate
+    /// the clear, and a plain write has no fence to refuse it.
     pub(crate) async fn set(
         &self,
         key: &CacheKey,
         bytes: &[u8],
         meta: &EntryMeta,
         opts: &Options,
-    ) -> Result<(), Failed> {
-        let (key, ttl, tags) = self.write_args(key, meta, opts);
+        generation: u64,
+    ) -> Result<bool, Failed> {
+        let current = self.current().await?;
+        if current.number != generation {
+            return Ok(false);
+        }
+        let (key, ttl, tags) = self.write_args(&current, key, meta, opts);
         self.call("set", self.tier.set(&key, bytes, ttl, &tags))
             .await
+            .map(|()| true)
     }
 
     /// An authoritative write, voiding every fence on the key; its token when the tier has one.
@@ -122,7 +149,8 @@ impl Remote<'_> {
         meta: &EntryMeta,
         opts: &Options,
     ) -> Result<Option<Token>, Failed> {
-        let (key, ttl, tags) = self.write_args(key, meta, opts);
+        let current = self.current().await?;
+        let (key, ttl, tags) = self.write_args(&current, key, meta, opts);
         self.call("set", self.tier.write(&key, bytes, ttl, &tags))
             .await
     }
@@ -131,7 +159,13 @@ impl Remote<'_> {
     // callers go on the same way (the tier queues deletes and announcements for replay).
 
     pub(crate) async fn delete(&self, key: &CacheKey) {
-        let _ = self.call("delete", self.tier.delete(&self.key(key))).await;
+        let current = self
+            .current()
+            .await
+            .unwrap_or_else(|Failed| self.last_known());
+        let _ = self
+            .call("delete", self.tier.delete(&current.key(key)))
+            .await;
     }
 
     pub(crate) async fn invalidate_tag(&self, tag: &str) {
@@ -143,7 +177,9 @@ impl Remote<'_> {
 
     /// Tells other nodes that `key` changed, so they drop their local copy.
     pub(crate) async fn announce_key(&self, key: &CacheKey) {
-        self.publish(RemoteEvent::Invalidate(self.key(key))).await;
+        // Receivers drop the key whatever generation it names.
+        let key = self.last_known().key(key);
+        self.publish(RemoteEvent::Invalidate(key)).await;
     }
 
     /// Tells other nodes that the entries tagged `tag` changed.
@@ -152,7 +188,7 @@ impl Remote<'_> {
             .await;
     }
 
-    async fn publish(&self, event: RemoteEvent) {
+    pub(crate) async fn publish(&self, event: RemoteEvent) {
         let _ = self.call("publish", self.tier.publish(event)).await;
     }
 
@@ -163,7 +199,8 @@ impl Remote<'_> {
         opts: &Options,
         takeover: Option<Token>,
     ) -> Result<Lease, Failed> {
-        let (key, tags) = (self.key(key), self.tags(opts));
+        let key = self.current().await?.key(key);
+        let tags = self.tags(opts);
         let lease = self
             .tier
             .try_lease(&key, opts.lease_ttl_value(), &tags, takeover);
@@ -171,7 +208,11 @@ impl Remote<'_> {
     }
 
     pub(crate) async fn release_lease(&self, key: &CacheKey, token: Token) {
-        let key = self.key(key);
+        // The lease lives in the generation it was taken in; after a clear it expires there.
+        let Ok(current) = self.current().await else {
+            return;
+        };
+        let key = current.key(key);
         let _ = self
             .call("release_lease", self.tier.release_lease(&key, token))
             .await;
@@ -183,12 +224,28 @@ impl Remote<'_> {
         count_failure(&self.inner.recorder, TierName::Remote, error, "decode");
     }
 
+    /// Increments the namespace generation in the tier; the new generation.
+    pub(crate) async fn bump_generation(&self) -> Result<u64> {
+        let counter = self.inner.generation.counter();
+        self.call_counted("clear", self.tier.bump_generation(counter))
+            .await
+    }
+
     /// Awaits one operation: its duration is recorded, a failure counted and logged.
     async fn call<R>(
         &self,
         operation: &'static str,
         call: impl Future<Output = Result<R>>,
     ) -> Result<R, Failed> {
+        self.call_counted(operation, call).await.map_err(|_| Failed)
+    }
+
+    /// [`call`](Remote::call), keeping the error for callers that return it.
+    async fn call_counted<R>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = Result<R>>,
+    ) -> Result<R> {
         let started = Instant::now();
         let result = call
             .instrument(tracing::debug_span!("cache.remote", operation))
@@ -197,9 +254,8 @@ impl Remote<'_> {
         self.inner
             .recorder
             .record(Event::RemoteCall(operation, took));
-        result.map_err(|error| {
-            count_failure(&self.inner.recorder, TierName::Remote, &error, operation);
-            Failed
+        result.inspect_err(|error| {
+            count_failure(&self.inner.recorder, TierName::Remote, error, operation);
         })
     }
 }

@@ -39,6 +39,8 @@ pub(crate) enum RemoteFill {
 pub(crate) struct FillPlan {
     pub(crate) ticket: Ticket,
     pub(crate) remote: RemoteFill,
+    /// The namespace generation, read after the ticket: a plain fill lands only in it.
+    pub(crate) generation: u64,
 }
 
 /// What became of a load's result.
@@ -128,11 +130,17 @@ impl Cache {
             return Kept::Nothing;
         };
         let mut token = None;
-        let mut landed = false;
+        let (mut landed, mut plain_landed) = (false, false);
         if let Some(remote) = self.remote_for(opts) {
             let written = match plan.remote {
                 RemoteFill::Fenced(fence) => remote.fill(key, &bytes, &meta, opts, fence).await,
-                RemoteFill::Plain => remote.set(key, &bytes, &meta, opts).await.map(|()| None),
+                RemoteFill::Plain => {
+                    let set = remote.set(key, &bytes, &meta, opts, plan.generation);
+                    set.await.map(|landed| {
+                        plain_landed = landed;
+                        None
+                    })
+                }
                 RemoteFill::Skip => Ok(None),
             };
             match written {
@@ -146,7 +154,7 @@ impl Cache {
                     }
                     return Kept::Fenced;
                 }
-                Ok(None) => landed = plan.remote == RemoteFill::Plain,
+                Ok(None) => landed = plain_landed,
                 // Unknown whether it landed (counted); the local copy is still fenced by the
                 // ticket, and an invalidation elsewhere reaches it through the backplane.
                 Err(_) => {}

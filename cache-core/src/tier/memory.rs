@@ -15,6 +15,8 @@ use parking_lot::Mutex;
 use super::remote::{Fence, Lease, RemoteEvent, RemoteListener, RemoteTier, Stored, Token};
 use crate::{Cause, Error, Result};
 
+mod inspect;
+
 /// What a key holds: an entry with the token of its write, or a lease — one slot, as in Redis,
 /// so an invalidation or write of the key voids the lease.
 enum Held {
@@ -26,6 +28,8 @@ enum Held {
 struct Store {
     entries: HashMap<String, (Held, Instant)>,
     tags: HashMap<String, HashSet<String>>,
+    /// Namespace generations: never expire, as the contract asks.
+    generations: HashMap<String, u64>,
     listeners: Vec<(u64, RemoteListener)>,
 }
 
@@ -147,44 +151,6 @@ impl MemoryRemote {
 
     fn token(&self) -> Token {
         Token::new(self.node, self.shared.next_token.fetch_add(1, Relaxed) + 1)
-    }
-
-    /// Time left before `key` expires, if it exists.
-    pub fn ttl_of(&self, key: &str) -> Option<Duration> {
-        let store = self.shared.store.lock();
-        store
-            .entries
-            .get(key)
-            .and_then(|(_, exp)| exp.checked_duration_since(Instant::now()))
-    }
-
-    /// Live keys, sorted.
-    pub fn keys(&self) -> Vec<String> {
-        let now = Instant::now();
-        let store = self.shared.store.lock();
-        let mut keys: Vec<_> = store
-            .entries
-            .iter()
-            .filter(|(_, (held, exp))| *exp > now && matches!(held, Held::Entry(..)))
-            .map(|(k, _)| k.clone())
-            .collect();
-        keys.sort();
-        keys
-    }
-
-    /// Calls of `get` and `get_many` (per key) so far, across all nodes.
-    pub fn get_count(&self) -> u64 {
-        self.shared.gets.load(Relaxed)
-    }
-
-    /// Calls of `set` so far, across all nodes.
-    pub fn set_count(&self) -> u64 {
-        self.shared.sets.load(Relaxed)
-    }
-
-    /// Calls of `delete` so far, across all nodes.
-    pub fn delete_count(&self) -> u64 {
-        self.shared.deletes.load(Relaxed)
     }
 
     fn check(&self) -> Result<()> {
@@ -329,6 +295,26 @@ impl RemoteTier for MemoryRemote {
             .lock()
             .listeners
             .push((self.node, listener));
+    }
+
+    async fn generation(&self, key: &str) -> Result<u64> {
+        self.check()?;
+        Ok(self
+            .shared
+            .store
+            .lock()
+            .generations
+            .get(key)
+            .copied()
+            .unwrap_or(0))
+    }
+
+    async fn bump_generation(&self, key: &str) -> Result<u64> {
+        self.check()?;
+        let mut store = self.shared.store.lock();
+        let generation = store.generations.entry(key.to_string()).or_default();
+        *generation += 1;
+        Ok(*generation)
     }
 
     async fn invalidate_tag(&self, tag: &str) -> Result<()> {

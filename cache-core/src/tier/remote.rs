@@ -118,6 +118,14 @@ pub enum RemoteEvent {
     /// Drop the whole local tier (e.g. after the subscription reconnected and may have missed
     /// messages).
     Clear,
+    /// The namespace whose remote prefix is `namespace` (`<namespace>:`) was cleared: its keys
+    /// now live in `generation`. Switch to it and drop the whole local tier.
+    Cleared {
+        /// The namespace's remote prefix, so caches of other namespaces ignore the event.
+        namespace: String,
+        /// The generation the namespace moved to.
+        generation: u64,
+    },
 }
 
 /// Receives [`RemoteEvent`]s from other nodes.
@@ -222,6 +230,23 @@ pub trait RemoteTier: Send + Sync + 'static {
     /// Registers the engine's listener for events published by other nodes.
     fn subscribe(&self, listener: RemoteListener) {
         let _ = listener;
+    }
+
+    /// The current generation stored under `key` (0 when the key is absent). Every node of a
+    /// namespace reads it before its first remote call; see
+    /// [`Cache::clear`](crate::Cache::clear). Defaults to 0: a tier without generations
+    /// keeps every namespace in generation 0.
+    async fn generation(&self, key: &str) -> Result<u64> {
+        let _ = key;
+        Ok(0)
+    }
+
+    /// Atomically increments the generation stored under `key` and returns the new value. The
+    /// key must not expire or be evicted: a generation that went back would make old entries
+    /// readable again. Unsupported by default.
+    async fn bump_generation(&self, key: &str) -> Result<u64> {
+        let _ = key;
+        Err(crate::Error::Unsupported("generations (clear)"))
     }
 
     /// Makes every entry written with `tag` unreadable.

@@ -7,6 +7,7 @@ mod common;
 
 mod batch;
 mod batch_coalescing;
+mod clear;
 mod codec;
 mod flags;
 mod front;

@@ -2,10 +2,12 @@
 //! event for the recovery queue.
 //!
 //! A frame is UTF-8 text `1|<kind>|<origin>|<payload>`: version `1`; kind `K` (drop the key in
-//! `payload`), `T` (drop entries tagged `payload`), `C` (drop everything, empty payload) or
-//! `F` (the flag hash named in `payload` changed: re-read it); `origin` is the sending tier's
+//! `payload`), `T` (drop entries tagged `payload`), `C` (drop everything, empty payload), `G`
+//! (the namespace was cleared into a new generation: payload `<generation>|<namespace prefix>`)
+//! or `F` (the flag hash named in `payload` changed: re-read it); `origin` is the sending tier's
 //! random node id, so a node ignores its own cache frames. The payload is everything after the
-//! third `|` and may itself contain `|`. Frames that do not parse are ignored.
+//! third `|` and may itself contain `|`. Frames that do not parse are ignored, so a node of an
+//! older release ignores `G` frames (and re-reads nothing); older frames decode unchanged.
 
 use cache_core::RemoteEvent;
 
@@ -41,6 +43,10 @@ pub fn encode(event: &RemoteEvent, origin: &str) -> String {
         RemoteEvent::Invalidate(key) => ('K', key.as_str()),
         RemoteEvent::InvalidateTag(tag) => ('T', tag.as_str()),
         RemoteEvent::Clear => ('C', ""),
+        RemoteEvent::Cleared {
+            namespace,
+            generation,
+        } => return format!("1|G|{origin}|{generation}|{namespace}"),
     };
     format!("1|{kind}|{origin}|{payload}")
 }
@@ -64,6 +70,14 @@ pub fn decode(frame: &[u8]) -> Option<(String, RemoteEvent)> {
         "K" => RemoteEvent::Invalidate(payload.to_string()),
         "T" => RemoteEvent::InvalidateTag(payload.to_string()),
         "C" => RemoteEvent::Clear,
+        "G" => {
+            // The generation first: it has no `|`, the namespace may.
+            let (generation, namespace) = payload.split_once('|')?;
+            RemoteEvent::Cleared {
+                namespace: namespace.to_string(),
+                generation: generation.parse().ok()?,
+            }
+        }
         _ => return None,
     };
     Some((origin.to_string(), event))
@@ -75,6 +89,7 @@ pub(crate) enum Wire {
     Invalidate(String),
     InvalidateTag(String),
     Clear,
+    Cleared(String, u64),
 }
 
 impl From<&RemoteEvent> for Wire {
@@ -83,6 +98,10 @@ impl From<&RemoteEvent> for Wire {
             RemoteEvent::Invalidate(k) => Wire::Invalidate(k.clone()),
             RemoteEvent::InvalidateTag(t) => Wire::InvalidateTag(t.clone()),
             RemoteEvent::Clear => Wire::Clear,
+            RemoteEvent::Cleared {
+                namespace,
+                generation,
+            } => Wire::Cleared(namespace.clone(), *generation),
         }
     }
 }
@@ -93,6 +112,10 @@ impl From<Wire> for RemoteEvent {
             Wire::Invalidate(k) => RemoteEvent::Invalidate(k),
             Wire::InvalidateTag(t) => RemoteEvent::InvalidateTag(t),
             Wire::Clear => RemoteEvent::Clear,
+            Wire::Cleared(namespace, generation) => RemoteEvent::Cleared {
+                namespace,
+                generation,
+            },
         }
     }
 }
@@ -107,11 +130,28 @@ mod tests {
             RemoteEvent::Invalidate("ns:a|b".into()),
             RemoteEvent::InvalidateTag("chain:7".into()),
             RemoteEvent::Clear,
+            RemoteEvent::Cleared {
+                namespace: "a|pp:".into(),
+                generation: 7,
+            },
         ] {
             let frame = encode(&event, "abc");
             assert_eq!(decode(frame.as_bytes()), Some(("abc".into(), event)));
         }
-        for bad in ["", "1|K|", "2|K|n|k", "1|X|n|k", "1|K||k"] {
+        assert_eq!(
+            encode(&RemoteEvent::Clear, "n"),
+            "1|C|n|",
+            "frames of older releases keep their form"
+        );
+        for bad in [
+            "",
+            "1|K|",
+            "2|K|n|k",
+            "1|X|n|k",
+            "1|K||k",
+            "1|G|n|x|app:",
+            "1|G|n|3",
+        ] {
             assert_eq!(decode(bad.as_bytes()), None, "{bad}");
         }
         assert_eq!(decode(&[0xff, 0xfe]), None);

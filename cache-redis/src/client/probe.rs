@@ -7,15 +7,17 @@
 //! should not have, so the check runs the commands themselves, harmlessly:
 //!
 //! * reads and deletes on two keys that do not exist, `<lease_prefix>__permission_probe__`
-//!   and `<tag_prefix>__permission_probe__` (`GET`, `MGET`, `PTTL`, `SMEMBERS`, `PEXPIRE`,
-//!   `UNLINK`), so key patterns in the ACL are checked against the configured prefixes;
+//!   and `<tag_prefix>__permission_probe__` (`GET`, `MGET`, `HGET`, `PTTL`, `SMEMBERS`,
+//!   `PEXPIRE`, `UNLINK`), so key patterns in the ACL are checked against the configured
+//!   prefixes;
 //! * `PING`; `SCRIPT LOAD` and `EVALSHA` of `return 1` (the tier's scripts run as `EVALSHA`,
 //!   loaded on `NOSCRIPT`; the commands inside them are the ones checked here);
 //! * `PUBLISH` of `0|permission-probe` on the backplane channel, a frame every subscriber
 //!   ignores (it is not a version-1 frame), and `SUBSCRIBE` to the channel on a connection of
 //!   its own, closed right after;
 //! * then the writes, each undone at once and only if `UNLINK` is allowed: `SET … NX PX 1000`
-//!   on the lease probe key, `SADD` on the tag probe key.
+//!   on the lease probe key, `SADD` on the tag probe key, `HINCRBY … 0` (a namespace clear's
+//!   increment) on the lease probe key.
 //!
 //! Keys of cached entries are named by the engine's namespace, which the tier does not know;
 //! an ACL that allows the prefixes but not the namespace is not caught here, but its `NOPERM`
@@ -73,10 +75,11 @@ impl Probe<'_> {
         let lease = format!("{}__permission_probe__", config.lease_prefix);
         let tag = format!("{}__permission_probe__", config.tag_prefix);
         let script = Script::new("return 1");
-        let steps: [&[&str]; 13] = [
+        let steps: [&[&str]; 14] = [
             &["PING"],
             &["GET", &lease],
             &["MGET", &lease],
+            &["HGET", &lease, "n"],
             &["PTTL", &lease],
             &["PEXPIRE", &lease, "1000"],
             &["UNLINK", &lease],
@@ -104,6 +107,9 @@ impl Probe<'_> {
         }
         if self.check(&["SADD", &tag, "1"]).await {
             self.check(&["UNLINK", &tag]).await;
+        }
+        if self.check(&["HINCRBY", &lease, "n", "0"]).await {
+            self.check(&["UNLINK", &lease]).await;
         }
     }
 

@@ -129,7 +129,8 @@ impl Queue {
         }
         state.ops.keys().any(|slot| match slot {
             Slot::Key(queued) => queued == key,
-            Slot::Tag(_) | Slot::Event(Wire::InvalidateTag(_) | Wire::Clear) => true,
+            Slot::Tag(_)
+            | Slot::Event(Wire::InvalidateTag(_) | Wire::Clear | Wire::Cleared(..)) => true,
             Slot::Event(Wire::Invalidate(queued)) => queued == key,
         })
     }

@@ -12,6 +12,9 @@ use crate::backplane::Wire;
 use crate::fenced;
 use crate::recovery::Op;
 
+/// The field of a namespace's counter hash that holds its generation.
+const GENERATION_FIELD: &str = "n";
+
 #[async_trait::async_trait]
 impl RemoteTier for RedisTier {
     async fn get(&self, key: &str) -> cache_core::Result<Option<Vec<u8>>> {
@@ -163,6 +166,26 @@ impl RemoteTier for RedisTier {
             tracking.subscribe(Arc::clone(&listener));
         }
         self.layers.backplane.subscribe(listener);
+    }
+
+    /// `HGET key n`: the counter is a field of a small hash rather than a string, so the
+    /// namespace can carry more about itself later (when it was last cleared) under the same
+    /// never-expiring key, and a node's one-time read of it is not counted among entry `GET`s.
+    async fn generation(&self, key: &str) -> cache_core::Result<u64> {
+        let mut cmd = redis::cmd("HGET");
+        cmd.arg(key).arg(GENERATION_FIELD);
+        let found: Option<u64> = self.layers.client.query(&cmd).await?;
+        Ok(found.unwrap_or(0))
+    }
+
+    /// `HINCRBY key n 1`: one command in one slot, on a single node and on a Cluster alike.
+    /// The counter gets no TTL (see `Cache::clear` for why). Not queued when Redis is
+    /// unreachable, and a late or repeated increment is harmless: it only skips a generation
+    /// nobody wrote to.
+    async fn bump_generation(&self, key: &str) -> cache_core::Result<u64> {
+        let mut cmd = redis::cmd("HINCRBY");
+        cmd.arg(key).arg(GENERATION_FIELD).arg(1);
+        Ok(self.layers.client.query(&cmd).await?)
     }
 
     async fn invalidate_tag(&self, tag: &str) -> cache_core::Result<()> {

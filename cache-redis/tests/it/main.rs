@@ -12,6 +12,7 @@ mod common;
 
 mod backplane_trust;
 mod batch;
+mod clear;
 mod cluster;
 mod error_replies;
 mod faults;

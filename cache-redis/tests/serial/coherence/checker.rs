@@ -261,7 +261,7 @@ pub fn context(h: &History, v: &Violation) -> String {
         let relevant = match event {
             cache_core::RemoteEvent::Invalidate(k) => k.ends_with(&row_key),
             cache_core::RemoteEvent::InvalidateTag(t) => t.ends_with(&row_tag),
-            cache_core::RemoteEvent::Clear => true,
+            cache_core::RemoteEvent::Clear | cache_core::RemoteEvent::Cleared { .. } => true,
         };
         if relevant && within(*at) {
             let _ = writeln!(s, "  event node {node} at {:.1}: {event:?}", h.ms(*at));

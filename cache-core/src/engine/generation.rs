@@ -1,0 +1,181 @@
+//! The namespace generation: which remote keys this node reads and writes.
+//!
+//! A namespace's entries live in one generation at a time. Generation 0 keeps today's form
+//! `<namespace>:<key>`, so entries written before generations existed stay readable and no
+//! existing key changes; generation `n > 0` writes `<namespace>:@<n>:<key>`. The form is
+//! unambiguous: a [`CacheKey`](crate::CacheKey) starts with its escaped name, and `@` is always
+//! escaped there, so no key text starts with `@`. The counter itself lives under
+//! `<namespace>:@gen`, which is no key of any generation for the same reason.
+//!
+//! [`Cache::clear`](crate::Cache::clear) increments the counter in the remote tier and moves
+//! every node to the new generation: old entries are never read again and expire by their TTL.
+//! The current generation sits behind an [`ArcSwap`]: a remote call loads it (an atomic
+//! increment, no lock, no allocation beyond the key text it formats anyway); a clear swaps it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+
+use arc_swap::ArcSwap;
+
+use crate::tier::remote::RemoteTier;
+use crate::{CacheKey, Result};
+
+/// One generation of a namespace: its number and the prefix of its remote keys.
+#[derive(Debug)]
+pub(crate) struct Current {
+    pub(crate) number: u64,
+    /// `<namespace>:` for generation 0, `<namespace>:@<n>:` after.
+    prefix: String,
+}
+
+impl Current {
+    fn new(base: &str, number: u64) -> Current {
+        let prefix = match number {
+            0 => base.to_string(),
+            n => format!("{base}@{n}:"),
+        };
+        Current { number, prefix }
+    }
+
+    /// `key` as the remote tier knows it in this generation.
+    pub(crate) fn key(&self, key: &CacheKey) -> String {
+        format!("{}{}", self.prefix, key.as_str())
+    }
+}
+
+/// A namespace's generation as this node knows it.
+pub(crate) struct Generation {
+    /// `<namespace>:`: what every remote key and tag of the namespace starts with.
+    base: String,
+    /// `<namespace>:@gen`: the counter in the remote tier.
+    counter: String,
+    current: ArcSwap<Current>,
+    /// Whether the remote tier's generation was read: until then no remote call is made.
+    known: AtomicBool,
+    /// One read at a time.
+    reading: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Generation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generation")
+            .field("base", &self.base)
+            .field("number", &self.current.load().number)
+            .finish()
+    }
+}
+
+impl Generation {
+    pub(crate) fn new(base: String) -> Generation {
+        Generation {
+            counter: format!("{base}@gen"),
+            current: ArcSwap::from_pointee(Current::new(&base, 0)),
+            base,
+            known: AtomicBool::new(false),
+            reading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The namespace's remote prefix, `<namespace>:`.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The key of the generation counter in the remote tier.
+    pub(crate) fn counter(&self) -> &str {
+        &self.counter
+    }
+
+    /// The generation as last seen (0 before the remote tier was first read).
+    pub(crate) fn now(&self) -> Arc<Current> {
+        self.current.load_full()
+    }
+
+    /// The generation to call the remote tier with: read from `tier` on first use, so a node
+    /// that starts after a clear never reads the old generation. A failed read is retried by
+    /// the next call (the error counts as that call's failure).
+    pub(crate) async fn ready(&self, tier: &dyn RemoteTier) -> Result<Arc<Current>> {
+        if !self.known.load(Ordering::Acquire) {
+            let _reading = self.reading.lock().await;
+            if !self.known.load(Ordering::Acquire) {
+                let number = tier.generation(&self.counter).await?;
+                self.advance_to(number);
+                self.known.store(true, Ordering::Release);
+            }
+        }
+        Ok(self.now())
+    }
+
+    /// Forgets that the generation is known, so the next remote call reads it again (after
+    /// an increment whose outcome is unknown).
+    pub(crate) fn forget(&self) {
+        self.known.store(false, Ordering::Release);
+    }
+
+    /// Moves to `number` if it is newer; returns whether it moved. Generations only go
+    /// forward, so announcements and re-reads arriving in any order end on the newest.
+    pub(crate) fn advance_to(&self, number: u64) -> bool {
+        let mut moved = false;
+        self.current.rcu(|current| {
+            moved = number > current.number;
+            if moved {
+                Arc::new(Current::new(&self.base, number))
+            } else {
+                Arc::clone(current)
+            }
+        });
+        moved
+    }
+
+    /// Re-reads the generation from `tier` (after the backplane may have missed an
+    /// announcement); returns whether this node moved to a newer one.
+    pub(crate) async fn reread(&self, tier: &Weak<dyn RemoteTier>) -> bool {
+        let Some(tier) = tier.upgrade() else {
+            return false;
+        };
+        match tier.generation(&self.counter).await {
+            Ok(number) => self.advance_to(number),
+            Err(error) => {
+                tracing::debug!(%error, "could not re-read the namespace generation");
+                false
+            }
+        }
+    }
+
+    /// The [`CacheKey`] text inside a remote key of this namespace, in any generation (an
+    /// invalidation announced by a node on another generation still names the same entry).
+    pub(crate) fn local_key<'k>(&self, remote_key: &'k str) -> Option<&'k str> {
+        let rest = remote_key.strip_prefix(self.base.as_str())?;
+        let Some(marked) = rest.strip_prefix('@') else {
+            return Some(rest);
+        };
+        let (number, key) = marked.split_once(':')?;
+        number.bytes().all(|b| b.is_ascii_digit()).then_some(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_zero_keeps_the_plain_form_later_ones_are_marked() {
+        let generation = Generation::new("app:".into());
+        let key = CacheKey::new("user", &7);
+        assert_eq!(generation.now().key(&key), "app:user:7");
+        assert!(generation.advance_to(3));
+        assert_eq!(generation.now().key(&key), "app:@3:user:7");
+        assert!(!generation.advance_to(2), "generations never go back");
+        assert_eq!(generation.now().number, 3);
+        assert_eq!(generation.counter(), "app:@gen");
+    }
+
+    #[test]
+    fn remote_keys_of_any_generation_name_the_same_cache_key() {
+        let generation = Generation::new("app:".into());
+        assert_eq!(generation.local_key("app:user:7"), Some("user:7"));
+        assert_eq!(generation.local_key("app:@12:user:7"), Some("user:7"));
+        assert_eq!(generation.local_key("other:user:7"), None);
+        assert_eq!(generation.local_key("app:@x:user:7"), None);
+    }
+}
