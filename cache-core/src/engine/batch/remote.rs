@@ -166,7 +166,13 @@ impl Cache {
     ) -> Cold<'a> {
         Cold {
             led,
-            plan: FillPlan { ticket, remote },
+            plan: FillPlan {
+                ticket,
+                remote,
+                // Read after the ticket (taken before the lookup): a clear in between fences
+                // the ticket, so a plain fill lands only in the generation current since.
+                generation: self.generation_now(),
+            },
             // Released if the load ends without filling the key, even by cancellation.
             lease: LeaseGuard::new(self, key, lease),
         }
