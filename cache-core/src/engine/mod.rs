@@ -1,5 +1,6 @@
 //! The engine: the [`Cache`] handle and the read-through / write-back logic across tiers.
 
+mod adaptive;
 mod admit;
 mod builder;
 mod fence;

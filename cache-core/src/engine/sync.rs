@@ -9,6 +9,7 @@ use super::admit::Admission;
 use super::read::Upper;
 use super::refresh::RefreshTurn;
 use super::single_flight::{LeaderKind, Role, Waited};
+use crate::entry::{Decision, Entry};
 use crate::metrics::Event;
 use crate::tier::Ticket;
 use crate::{CacheKey, Cacheable, Options, Tiers};
@@ -36,10 +37,28 @@ impl Cache {
         E: Clone + Send + Sync + 'static,
         F: FnOnce() -> Result<T, E>,
     {
+        self.fetch_sync(key, opts, || load().map(Entry::new))
+    }
+
+    /// The sync engine, for a loader that returns [`Entry`]s (a plain value decides nothing).
+    pub(crate) fn fetch_sync<T, E, F>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        load: F,
+    ) -> Result<T, E>
+    where
+        T: Cacheable,
+        E: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Result<Entry<T>, E>,
+    {
         match self.admit(key, opts) {
             Admission::Cache => {}
-            Admission::Bypass => return load(),
-            Admission::Shadow(ticket) => return self.shadow_sync(key, opts, load, ticket),
+            Admission::Bypass => return load().map(Entry::into_value),
+            Admission::Shadow(ticket) => {
+                let load = || load().map(Entry::into_value);
+                return self.shadow_sync(key, opts, load, ticket);
+            }
         }
         match self.read_upper::<T>(key, opts) {
             Upper::Hit(value) => Ok(value),
@@ -58,7 +77,7 @@ impl Cache {
     where
         T: Cacheable,
         E: Clone + Send + Sync + 'static,
-        F: FnOnce() -> Result<T, E>,
+        F: FnOnce() -> Result<Entry<T>, E>,
     {
         let recorder = &self.inner.recorder;
         if !opts.uses(Tiers::LOCAL) {
@@ -107,13 +126,17 @@ impl Cache {
     ) -> Result<T, E>
     where
         T: Cacheable,
-        F: FnOnce() -> Result<T, E>,
+        F: FnOnce() -> Result<Entry<T>, E>,
     {
         self.inner.recorder.record(Event::LoadStarted);
         let _span = tracing::debug_span!("cache.load", cache.name = key.cache_name()).entered();
         let started = Instant::now();
-        let result = load();
-        self.store_load_sync(key, opts, &result, started.elapsed(), ticket);
+        let (result, decision) = Decision::split(load());
+        let took = started.elapsed();
+        match decision.options(opts) {
+            Some(opts) => self.store_load_sync(key, &opts, &result, took, ticket),
+            None => self.record_uncached_load(key, took),
+        }
         result
     }
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod adaptive;
 mod codec;
 mod flags;
 mod front;
