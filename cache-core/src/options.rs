@@ -1,6 +1,5 @@
 //! Per-call cache options: lifetimes, tiers, tags, timeouts.
 
-use std::any::Any;
 use std::borrow::Cow;
 use std::ops::BitOr;
 use std::sync::Arc;
@@ -93,9 +92,6 @@ pub struct Options {
     lease_ttl: Duration,
     fail_safe_throttle: Duration,
     none_ttl: Option<Duration>,
-    /// Tells a cached "not found" from a value; set only by
-    /// [`Cache::get_or_load_option`](crate::Cache::get_or_load_option), which knows the type.
-    is_none: Option<fn(&dyn Any) -> bool>,
 }
 
 impl Default for Options {
@@ -113,7 +109,6 @@ impl Default for Options {
             lease_ttl: Duration::from_secs(5),
             fail_safe_throttle: Duration::from_secs(1),
             none_ttl: None,
-            is_none: None,
         }
     }
 }
@@ -240,19 +235,6 @@ impl Options {
         self
     }
 
-    /// These options for a load of `Option<T>` whose `None` lives `none_ttl`.
-    pub(crate) fn caching_none_of<T: 'static>(&self) -> Options {
-        fn is_none<T: 'static>(value: &dyn Any) -> bool {
-            value
-                .downcast_ref::<Option<T>>()
-                .is_some_and(Option::is_none)
-        }
-        Options {
-            is_none: Some(is_none::<T>),
-            ..self.clone()
-        }
-    }
-
     /// Options for `get`/`get_many`: they backfill entries whose tags they cannot know.
     pub(crate) fn plain_read() -> Options {
         Options {
@@ -270,12 +252,6 @@ impl Options {
     /// The configured lifetime of a cached `None`; unset, `None` is not cached.
     pub fn none_ttl_value(&self) -> Option<Duration> {
         self.none_ttl
-    }
-
-    /// `none_ttl` when `value` is a `None` it applies to.
-    pub(crate) fn none_ttl_for(&self, value: &dyn Any) -> Option<Duration> {
-        self.none_ttl
-            .filter(|_| self.is_none.is_some_and(|is_none| is_none(value)))
     }
 
     /// The configured stale window.

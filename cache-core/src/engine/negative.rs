@@ -1,11 +1,13 @@
 //! Loaders that may find nothing: `None` is not cached by default, and with
 //! [`Options::none_ttl`] it is cached — as an `Option<T>` entry like any other, through the
-//! same fenced store path — for that shorter time.
+//! same fenced store path — for that shorter time. The cached `None` is an adaptive
+//! [`Entry`] with its own TTL, so the hit path pays nothing for negative caching.
 
 use std::future::Future;
+use std::time::Duration;
 
 use super::Cache;
-use crate::{CacheKey, Cacheable, Options};
+use crate::{CacheKey, Cacheable, Entry, Options};
 
 /// Why a load that was not allowed to cache `None` produced no value to cache.
 #[derive(Clone)]
@@ -33,6 +35,15 @@ impl<E> NotCached<E> {
             Err(NotCached::Missing) => Ok(None),
             Err(NotCached::Failed(error)) => Err(error),
         }
+    }
+}
+
+/// A found value is cached as the options say; a "not found" lives exactly `none_ttl`: no
+/// jitter or stale window may keep it longer than asked, in any tier.
+fn negative_entry<T>(found: Option<T>, none_ttl: Duration) -> Entry<Option<T>> {
+    match found {
+        None => Entry::new(None).ttl(none_ttl).stale(Duration::ZERO),
+        found => Entry::new(found),
     }
 }
 
@@ -73,9 +84,9 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<T>, E>>,
     {
-        if opts.none_ttl_value().is_some() {
-            let opts = opts.caching_none_of::<T>();
-            return self.get_or_load(key, &opts, load).await;
+        if let Some(none_ttl) = opts.none_ttl_value() {
+            let load = || async move { load().await.map(|found| negative_entry(found, none_ttl)) };
+            return self.get_or_load_entry(key, opts, load).await;
         }
         let load = || async move { NotCached::lift(load().await) };
         NotCached::lower(self.get_or_load(key, opts, load).await)
@@ -105,9 +116,9 @@ impl Cache {
         E: Clone + Send + Sync + 'static,
         F: FnOnce() -> Result<Option<T>, E>,
     {
-        if opts.none_ttl_value().is_some() {
-            let opts = opts.caching_none_of::<T>();
-            return self.get_or_load_sync(key, &opts, load);
+        if let Some(none_ttl) = opts.none_ttl_value() {
+            let load = || load().map(|found| negative_entry(found, none_ttl));
+            return self.get_or_load_entry_sync(key, opts, load);
         }
         NotCached::lower(self.get_or_load_sync(key, opts, || NotCached::lift(load())))
     }
