@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod adaptive;
 mod backplane_trust;
 mod cluster;
 mod error_replies;
