@@ -129,6 +129,20 @@ impl<T> Entry<T> {
     }
 }
 
+/// A "not found" whose entry decides no TTL lives exactly `none_ttl` (when set): no jitter or
+/// stale window may keep it longer than asked, in any tier.
+pub(crate) fn with_none_ttl<T>(
+    entry: Entry<Option<T>>,
+    none_ttl: Option<Duration>,
+) -> Entry<Option<T>> {
+    match none_ttl {
+        Some(ttl) if entry.value.is_none() && entry.ttl.is_none() => {
+            entry.ttl(ttl).stale(Duration::ZERO)
+        }
+        _ => entry,
+    }
+}
+
 impl<T> From<T> for Entry<T> {
     fn from(value: T) -> Entry<T> {
         Entry::new(value)

@@ -58,6 +58,7 @@ use proc_macro::TokenStream;
 /// | `crate = path` | where `cache_core` is | `::cache_core` |
 /// | `cache_none = true` | also cache `None` of an `Option` function | `false` |
 /// | `none_ttl = "30s"` | cache `None` of an `Option<T>` / `Result<Option<T>, E>` function for this long (see below) | not cached (`Result`: `ttl`) |
+/// | `adapt = f` | `fn(T) -> Entry<T>` deciding per loaded value its TTL, stale window, tags, or skip (see below) | every value as the options say |
 /// | `companions = bool` | generate `<fn>_cache_key` and `<fn>_invalidate` | see below |
 ///
 /// Mark parameters that do not change the result (database handles, clients) with
@@ -104,6 +105,39 @@ use proc_macro::TokenStream;
 /// assert_eq!(user_email(404).await, None);
 /// assert_eq!(user_email(404).await, None); // served from the cache for the next 30 s
 /// assert_eq!(QUERIES.load(Ordering::SeqCst), 1);
+/// # }
+/// ```
+///
+/// # Adaptive entries
+///
+/// `adapt = f` hands each loaded value to `f: fn(T) -> cache_core::Entry<T>` (a function path
+/// or a closure that captures nothing), which decides how that one value is cached: its own
+/// TTL or stale window, extra tags, or `Entry::skip` (returned, never stored). `T` is the
+/// cached value: `T` of `Result<T, E>` and `Option<T>`, the whole `Option<T>` with `none_ttl`
+/// (a `None` whose entry sets no TTL still lives `none_ttl`), the return type otherwise. A
+/// decider of another type is a compile error at `adapt = …`.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use cache_core::{Entry, cached};
+///
+/// static SEARCHES: AtomicUsize = AtomicUsize::new(0);
+///
+/// /// An empty result may be a hiccup upstream: return it, but do not keep it.
+/// fn skip_empty(hits: Vec<u32>) -> Entry<Vec<u32>> {
+///     if hits.is_empty() { Entry::skip(hits) } else { Entry::new(hits) }
+/// }
+///
+/// #[cached(ttl = "10m", adapt = skip_empty)]
+/// async fn search(query: String) -> Vec<u32> {
+///     SEARCHES.fetch_add(1, Ordering::SeqCst);
+///     if query == "rust" { vec![1, 2] } else { vec![] }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(search("cobol".into()).await, Vec::<u32>::new());
+/// assert_eq!(search("cobol".into()).await, Vec::<u32>::new());
+/// assert_eq!(SEARCHES.load(Ordering::SeqCst), 2, "the empty result was not kept");
 /// # }
 /// ```
 ///

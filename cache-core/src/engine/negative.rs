@@ -7,6 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::Cache;
+use crate::entry::with_none_ttl;
 use crate::{CacheKey, Cacheable, Entry, Options};
 
 /// Why a load that was not allowed to cache `None` produced no value to cache.
@@ -38,13 +39,9 @@ impl<E> NotCached<E> {
     }
 }
 
-/// A found value is cached as the options say; a "not found" lives exactly `none_ttl`: no
-/// jitter or stale window may keep it longer than asked, in any tier.
+/// A found value is cached as the options say; a "not found" lives exactly `none_ttl`.
 fn negative_entry<T>(found: Option<T>, none_ttl: Duration) -> Entry<Option<T>> {
-    match found {
-        None => Entry::new(None).ttl(none_ttl).stale(Duration::ZERO),
-        found => Entry::new(found),
-    }
+    with_none_ttl(Entry::new(found), Some(none_ttl))
 }
 
 impl Cache {

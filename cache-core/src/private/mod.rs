@@ -14,6 +14,7 @@
 //! is looked up before the key is allocated in [`probe`]. The traits in [`bounds`] carry the
 //! readable error messages.
 
+mod adaptive;
 mod bounds;
 mod key;
 mod load;
@@ -24,10 +25,16 @@ pub use core::time::Duration;
 pub use std::sync::LazyLock;
 
 pub use crate::{
-    Cache, CacheKey, Cacheable, KeyPart, KeyWriter, Options, Tiers, VersionStamp, global,
+    Cache, CacheKey, Cacheable, Entry, KeyPart, KeyWriter, Options, Tiers, VersionStamp, global,
     global::global_ref,
 };
 
+pub use adaptive::{
+    adapt_for, load_option_adaptive, load_option_adaptive_sync, load_option_none_ttl_adaptive,
+    load_option_none_ttl_adaptive_sync, load_result_adaptive, load_result_adaptive_sync,
+    load_result_none_ttl_adaptive, load_result_none_ttl_adaptive_sync, load_value_adaptive,
+    load_value_adaptive_sync,
+};
 pub use bounds::{CachedValue, KeyArg, SharedError};
 pub use key::{KeyFromParts, KeyIsCacheKey, KeyProbe, key_part};
 pub use load::{

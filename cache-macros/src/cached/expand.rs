@@ -75,16 +75,35 @@ fn emitted_fn(plan: &Plan) -> TokenStream {
     // Spanned at the error type (or the value type), so a type that cannot be cached is
     // reported there and only once.
     let span = shape_span(ret, &plan.shape);
-    let entry = Ident::new(entry, Span::call_site());
+    let entry = match &plan.adapt {
+        // `load_result_sync` → `load_result_adaptive_sync`.
+        Some(_) => match entry.strip_suffix("_sync") {
+            Some(base) => format!("{base}_adaptive_sync"),
+            None => format!("{entry}_adaptive"),
+        },
+        None => entry.to_string(),
+    };
+    let entry = Ident::new(&entry, Span::call_site());
     let call = respan(quote!(#p::#entry), span);
     let loader = if outline.is_async() {
         quote!(async move || -> #ret #body)
     } else {
         quote!(move || -> #ret #body)
     };
+    // The decider keeps its own spans: a wrong signature is reported at `adapt = …`.
+    let adapt = plan
+        .adapt
+        .as_ref()
+        .map(|adapt| match value_type(ret, &plan.shape) {
+            Some(value) => {
+                let check = respan(quote!(#p::adapt_for::<#value>), adapt.span());
+                quote!(#check(#adapt),)
+            }
+            None => quote!(#adapt,),
+        });
     let mut args = proc_macro2::Group::new(
         proc_macro2::Delimiter::Parenthesis,
-        quote!(__cached_cache, &__cached_key, __cached_opts, #loader),
+        quote!(__cached_cache, &__cached_key, __cached_opts, #adapt #loader),
     );
     args.set_span(span);
     let load = if outline.is_async() {

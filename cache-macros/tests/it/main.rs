@@ -3,6 +3,7 @@
 //! what they accept and reject at compile time (`ui`, trybuild over `tests/ui/pass` and
 //! `tests/ui/fail`).
 
+mod adapt;
 mod async_trait_methods;
 mod none_ttl;
 mod runtime;
