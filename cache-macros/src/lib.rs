@@ -222,8 +222,9 @@ pub fn cached(args: TokenStream, item: TokenStream) -> TokenStream {
 /// are required. The derive implements `KeyPart` (writing the id, then the version in
 /// microseconds) and an inherent `fn cache_key(&self) -> CacheKey`: `prefix/<id>-<µs>` via
 /// `CacheKey::versioned` when `version` is given (any `VersionStamp`: `SystemTime`, `Micros`,
-/// chrono's `DateTime` with cache-core's `chrono` feature), else `prefix:<id>` via
-/// `CacheKey::new`. Tuple structs name fields by index (`id = 0`).
+/// chrono's `DateTime` with cache-core's `chrono` feature), else `prefix/<id>` via
+/// `CacheKey::record` (the same form without the stamp; earlier releases wrote `prefix:<id>`,
+/// so such entries miss once after upgrading). Tuple structs name fields by index (`id = 0`).
 #[proc_macro_derive(CacheKey, attributes(cache_key))]
 pub fn derive_cache_key(input: TokenStream) -> TokenStream {
     derive_key::expand(input.into()).into()

@@ -13,6 +13,7 @@ mod keys;
 mod metrics;
 mod multi_node;
 mod negative;
+mod record_keys;
 mod scope_layer;
 mod single_flight;
 mod stale_refresh;
