@@ -92,6 +92,7 @@ pub struct Options {
     lease_ttl: Duration,
     fail_safe_throttle: Duration,
     none_ttl: Option<Duration>,
+    force_refresh: bool,
 }
 
 impl Default for Options {
@@ -109,6 +110,7 @@ impl Default for Options {
             lease_ttl: Duration::from_secs(5),
             fail_safe_throttle: Duration::from_secs(1),
             none_ttl: None,
+            force_refresh: false,
         }
     }
 }
@@ -233,6 +235,31 @@ impl Options {
     pub fn none_ttl(mut self, ttl: Duration) -> Options {
         self.none_ttl = Some(ttl);
         self
+    }
+
+    /// Forced refresh (Rails `force: true`): read no tier, load, write through every tier. Older
+    /// loads of the key on this node neither share their value with this call nor store theirs
+    /// after it (remotely the write voids their fences); callers that miss share the forced load.
+    ///
+    /// ```
+    /// # use cache_core::{Cache, CacheKey, Options};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let (cache, key) = (Cache::builder().build(), CacheKey::new("rate", &1));
+    /// cache.set(&key, &1_u8, &Options::new()).await;
+    /// let forced = Options::new().force_refresh(true);
+    /// assert_eq!(cache.get_or_load(&key, &forced, || async { Ok::<_, ()>(2_u8) }).await, Ok(2));
+    /// assert_eq!(cache.get::<u8>(&key).await, Some(2));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn force_refresh(mut self, force: bool) -> Options {
+        self.force_refresh = force;
+        self
+    }
+
+    /// Whether this call is a forced refresh.
+    pub fn force_refresh_value(&self) -> bool {
+        self.force_refresh
     }
 
     /// Options for `get`/`get_many`: they backfill entries whose tags they cannot know.

@@ -38,6 +38,11 @@ impl Cache {
         // Every path but the hit is boxed: the hit path is polled on every call and must stay a
         // small future (a few hundred bytes instead of kilobytes to move around).
         match self.admit(key, opts) {
+            Admission::Cache if opts.force_refresh_value() => {
+                return Box::pin(self.load_forced(key, opts, run))
+                    .await
+                    .map_err(on_err);
+            }
             Admission::Cache => {}
             Admission::Bypass => return Box::pin(run.load_only()).await.map_err(on_err),
             Admission::Shadow(ticket) => {
@@ -186,6 +191,8 @@ impl Cache {
     }
 }
 
-fn share<T: Send + Sync + 'static, E: Send + Sync + 'static>(result: Result<T, E>) -> SharedValue {
+pub(crate) fn share<T: Send + Sync + 'static, E: Send + Sync + 'static>(
+    result: Result<T, E>,
+) -> SharedValue {
     Arc::new(result)
 }

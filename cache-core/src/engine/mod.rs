@@ -5,6 +5,7 @@ mod admit;
 mod builder;
 mod fence;
 mod fetch;
+mod force;
 mod freshness;
 mod invalidate;
 mod lease;

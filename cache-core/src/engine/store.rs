@@ -32,6 +32,9 @@ pub(crate) enum RemoteFill {
     /// Not at all: the fence is unknown (the lease could not be taken), so a write might
     /// land after an invalidation.
     Skip,
+    /// An authoritative write voiding every older fill's fence (a forced refresh), made only
+    /// while no invalidation of the key since the load's ticket is known on this node.
+    Overwrite,
 }
 
 /// Everything a load needs to store its result coherently; taken before the load starts.
@@ -134,6 +137,18 @@ impl Cache {
                 RemoteFill::Fenced(fence) => remote.fill(key, &bytes, &meta, opts, fence).await,
                 RemoteFill::Plain => remote.set(key, &bytes, &meta, opts).await.map(|()| None),
                 RemoteFill::Skip => Ok(None),
+                RemoteFill::Overwrite => {
+                    let tags = opts.tag_list();
+                    if !self
+                        .inner
+                        .fences
+                        .still_valid(key.as_str(), tags, plan.ticket)
+                    {
+                        recorder.record(Event::FencedFill);
+                        return Kept::Fenced;
+                    }
+                    remote.write(key, &bytes, &meta, opts).await
+                }
             };
             match written {
                 Ok(Some(stored)) => (token, landed) = (Some(stored), true),
@@ -146,7 +161,9 @@ impl Cache {
                     }
                     return Kept::Fenced;
                 }
-                Ok(None) => landed = plan.remote == RemoteFill::Plain,
+                Ok(None) => {
+                    landed = matches!(plan.remote, RemoteFill::Plain | RemoteFill::Overwrite);
+                }
                 // Unknown whether it landed (counted); the local copy is still fenced by the
                 // ticket, and an invalidation elsewhere reaches it through the backplane.
                 Err(_) => {}

@@ -53,6 +53,9 @@ impl Cache {
         F: FnOnce() -> Result<Entry<T>, E>,
     {
         match self.admit(key, opts) {
+            Admission::Cache if opts.force_refresh_value() => {
+                return self.load_forced_sync(key, opts, load);
+            }
             Admission::Cache => {}
             Admission::Bypass => return load().map(Entry::into_value),
             Admission::Shadow(ticket) => {
@@ -117,7 +120,7 @@ impl Cache {
 
     /// Calls `load` and stores its value in the upper tiers, fenced by `ticket` (taken before
     /// anything this load depends on was read).
-    fn load_sync<T, E, F>(
+    pub(super) fn load_sync<T, E, F>(
         &self,
         key: &CacheKey,
         opts: &Options,

@@ -8,6 +8,7 @@ mod common;
 mod adaptive;
 mod codec;
 mod flags;
+mod force_refresh;
 mod front;
 mod keys;
 mod metrics;

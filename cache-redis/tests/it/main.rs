@@ -16,6 +16,7 @@ mod cluster;
 mod error_replies;
 mod faults;
 mod flags;
+mod force_refresh;
 mod isolation;
 mod load_fault;
 mod negative;
