@@ -59,7 +59,7 @@ use proc_macro::TokenStream;
 /// | `cache_none = true` | also cache `None` of an `Option` function | `false` |
 /// | `none_ttl = "30s"` | cache `None` of an `Option<T>` / `Result<Option<T>, E>` function for this long (see below) | not cached (`Result`: `ttl`) |
 /// | `adapt = f` | `fn(T) -> Entry<T>` deciding per loaded value its TTL, stale window, tags, or skip (see below) | every value as the options say |
-/// | `companions = bool` | generate `<fn>_cache_key` and `<fn>_invalidate` | see below |
+/// | `companions = bool` | generate `<fn>_cache_key`, `<fn>_invalidate` and `<fn>_refresh` | see below |
 ///
 /// Mark parameters that do not change the result (database handles, clients) with
 /// `#[cache(skip)]`. With `key = …`, **every other argument must appear in the key**
@@ -145,7 +145,10 @@ use proc_macro::TokenStream;
 ///
 /// Next to `fn load(...)` the macro generates `fn load_cache_key(...) -> CacheKey` (the key
 /// for the same arguments, skipped ones left out, each taken by reference) and
-/// `async fn load_invalidate(...)` (removes that key from every tier). The function itself
+/// `async fn load_invalidate(...)` (removes that key from every tier), and `load_refresh(...)`
+/// with the function's own signature, which loads now whatever is cached and writes the value
+/// through every tier (`Options::force_refresh`; callers that miss meanwhile share that load,
+/// so a webhook can refresh an entry without a burst of misses). The function itself
 /// calls `load_cache_key`, so the key is computed in one place. For methods these are
 /// associated functions of the same impl (`Self::load_cache_key(&self, &id)`).
 ///

@@ -6,5 +6,6 @@
 mod adapt;
 mod async_trait_methods;
 mod none_ttl;
+mod refresh;
 mod runtime;
 mod ui;
