@@ -144,8 +144,8 @@ use proc_macro::TokenStream;
 /// # Companions
 ///
 /// Next to `fn load(...)` the macro generates `fn load_cache_key(...) -> CacheKey` (the key
-/// for the same arguments, skipped ones left out, each taken by reference) and
-/// `async fn load_invalidate(...)` (removes that key from every tier), and `load_refresh(...)`
+/// for the same arguments, skipped ones left out, each taken by reference),
+/// `async fn load_invalidate(...)` (removes that key from every tier) and `load_refresh(...)`
 /// with the function's own signature, which loads now whatever is cached and writes the value
 /// through every tier (`Options::force_refresh`; callers that miss meanwhile share that load,
 /// so a webhook can refresh an entry without a burst of misses). The function itself
