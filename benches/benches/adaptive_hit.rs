@@ -22,9 +22,15 @@ fn hits(c: &mut Criterion) {
     let (found, missing) = (CacheKey::new("user", &1), CacheKey::new("user", &404));
     runtime.block_on(async {
         let load = || async { Ok::<_, ()>(Some(7_u64)) };
-        cache.get_or_load_option(&found, &negative, load).await.unwrap();
+        cache
+            .get_or_load_option(&found, &negative, load)
+            .await
+            .unwrap();
         let load = || async { Ok::<Option<u64>, ()>(None) };
-        cache.get_or_load_option(&missing, &negative, load).await.unwrap();
+        cache
+            .get_or_load_option(&missing, &negative, load)
+            .await
+            .unwrap();
     });
     let plain = CacheKey::new("plain", &1);
     runtime.block_on(async {
@@ -35,9 +41,9 @@ fn hits(c: &mut Criterion) {
     let mut group = c.benchmark_group("adaptive_hit");
     group.bench_function("get_or_load", |b| {
         b.iter(|| {
-            runtime.block_on(cache.get_or_load(black_box(&plain), &opts, || async {
-                Ok::<_, ()>(0_u64)
-            }))
+            runtime.block_on(
+                cache.get_or_load(black_box(&plain), &opts, || async { Ok::<_, ()>(0_u64) }),
+            )
         })
     });
     group.bench_function("get_or_load_entry", |b| {
@@ -47,12 +53,17 @@ fn hits(c: &mut Criterion) {
             }))
         })
     });
-    for (name, key) in [("option_none_ttl_some", &found), ("option_none_ttl_none", &missing)] {
+    for (name, key) in [
+        ("option_none_ttl_some", &found),
+        ("option_none_ttl_none", &missing),
+    ] {
         group.bench_function(name, |b| {
             b.iter(|| {
-                runtime.block_on(cache.get_or_load_option(black_box(key), &negative, || async {
-                    Ok::<Option<u64>, ()>(Some(0))
-                }))
+                runtime.block_on(
+                    cache.get_or_load_option(black_box(key), &negative, || async {
+                        Ok::<Option<u64>, ()>(Some(0))
+                    }),
+                )
             })
         });
     }

@@ -26,8 +26,8 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Entry<T>, E>>,
 {
-    async fn load_only(self) -> Result<T, E> {
-        (self.0)().await.map(Entry::into_value)
+    fn load_only(self) -> impl Future<Output = Result<Entry<T>, E>> {
+        (self.0)()
     }
 
     async fn load_and_store(

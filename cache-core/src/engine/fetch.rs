@@ -16,7 +16,7 @@ use crate::metrics::Event;
 use crate::stats::TierName;
 use crate::tier::SharedValue;
 use crate::tier::remote::Fence;
-use crate::{CacheKey, Cacheable, Options, Tiers};
+use crate::{CacheKey, Cacheable, Entry, Options, Tiers};
 
 impl Cache {
     /// The engine behind every `get_or_load` flavour. `on_err` maps the loader's error into the
@@ -44,7 +44,10 @@ impl Cache {
                     .map_err(on_err);
             }
             Admission::Cache => {}
-            Admission::Bypass => return Box::pin(run.load_only()).await.map_err(on_err),
+            Admission::Bypass => {
+                let loaded = Box::pin(run.load_only()).await;
+                return loaded.map(Entry::into_value).map_err(on_err);
+            }
             Admission::Shadow(ticket) => {
                 return Box::pin(self.shadow(key, opts, run, ticket))
                     .await

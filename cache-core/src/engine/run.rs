@@ -14,8 +14,9 @@ use crate::{CacheKey, Cacheable, Options};
 
 /// A loader plus the knowledge of how to run it.
 pub(crate) trait Run<T, E>: Sized {
-    /// Calls the loader and nothing else (flag off, shadow mode).
-    fn load_only(self) -> impl Future<Output = Result<T, E>>;
+    /// Calls the loader and nothing else (flag off, shadow mode); a plain loader's value is an
+    /// entry that decides nothing.
+    fn load_only(self) -> impl Future<Output = Result<Entry<T>, E>>;
 
     /// Calls the loader and, on success, stores the value in every tier as `plan` allows.
     async fn load_and_store(
@@ -70,8 +71,9 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    fn load_only(self) -> impl Future<Output = Result<T, E>> {
-        (self.0)()
+    fn load_only(self) -> impl Future<Output = Result<Entry<T>, E>> {
+        let load = (self.0)();
+        async { load.await.map(Entry::new) }
     }
 
     async fn load_and_store(
@@ -93,8 +95,9 @@ where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
 {
-    fn load_only(self) -> impl Future<Output = Result<T, E>> {
-        (self.0)()
+    fn load_only(self) -> impl Future<Output = Result<Entry<T>, E>> {
+        let load = (self.0)();
+        async { load.await.map(Entry::new) }
     }
 
     async fn load_and_store(

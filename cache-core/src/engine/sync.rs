@@ -58,10 +58,7 @@ impl Cache {
             }
             Admission::Cache => {}
             Admission::Bypass => return load().map(Entry::into_value),
-            Admission::Shadow(ticket) => {
-                let load = || load().map(Entry::into_value);
-                return self.shadow_sync(key, opts, load, ticket);
-            }
+            Admission::Shadow(ticket) => return self.shadow_sync(key, opts, load, ticket),
         }
         match self.read_upper::<T>(key, opts) {
             Upper::Hit(value) => Ok(value),

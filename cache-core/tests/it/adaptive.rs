@@ -257,3 +257,29 @@ fn the_sync_path_honours_skip_and_ttl() {
         "the skipped value was not cached, the next one was"
     );
 }
+
+#[tokio::test]
+async fn shadow_mode_keeps_a_fresh_value_only_as_its_entry_decides() {
+    let cache = local_only();
+    cache.flags().set("shadowed", cache_core::FlagMode::Shadow);
+    let opts = Options::new().ttl(LONG);
+    let (calls, skipped) = (Calls::default(), CacheKey::new("shadowed", &1));
+    let entry = Entry::skip("partial".to_string());
+    let got = cache
+        .get_or_load_entry(&skipped, &opts, || answer(&calls, entry))
+        .await;
+    assert_eq!(got, Ok("partial".to_string()));
+    assert_eq!(
+        cache.get::<String>(&skipped).await,
+        None,
+        "a skipped entry is not kept"
+    );
+
+    let kept = CacheKey::new("shadowed", &2);
+    let entry = Entry::new("full".to_string());
+    let got = cache
+        .get_or_load_entry(&kept, &opts, || answer(&calls, entry))
+        .await;
+    assert_eq!(got, Ok("full".to_string()));
+    assert_eq!(cache.get::<String>(&kept).await.as_deref(), Some("full"));
+}
