@@ -8,6 +8,14 @@
 //! fence of every older fill (lease or entry token). Callers that miss while the forced load
 //! runs join its flight; callers with a hit keep being served what they have until the new
 //! value lands.
+//!
+//! Limits: a forced call never joins another one (each may want a value newer than the one
+//! in the air), so concurrent forced calls each load. Forced calls on two nodes at once are
+//! last-writer-wins, like [`Cache::set`]; on one node, two forced calls racing between the
+//! first one's fence check and its remote write may leave the first one's value remotely.
+//! A remote tier without tokens cannot be fenced (older plain writes may land later). The
+//! forced load is awaited without `soft_timeout`/`hard_timeout`: there is nothing to serve
+//! instead of the value it was asked to refresh.
 
 use super::Cache;
 use super::fence::Scope;
