@@ -37,6 +37,7 @@ pub mod codec;
 #[macro_use]
 mod counters;
 mod engine;
+mod entry;
 mod error;
 pub mod flags;
 pub(crate) mod global;
@@ -61,6 +62,7 @@ pub mod __private_0_1_0 {
 pub use cache_macros::{CacheKey, cached};
 pub use codec::{Codec, CodecConfig, EntryMeta};
 pub use engine::{Cache, CacheBuilder, LoadError};
+pub use entry::Entry;
 pub use error::{Cause, Error, Result};
 pub use flags::{FlagLayer, FlagMode, FlagSource, Flags};
 pub use global::{global, install, try_global};

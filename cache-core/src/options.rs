@@ -1,6 +1,5 @@
 //! Per-call cache options: lifetimes, tiers, tags, timeouts.
 
-use std::any::Any;
 use std::borrow::Cow;
 use std::ops::BitOr;
 use std::sync::Arc;
@@ -93,9 +92,7 @@ pub struct Options {
     lease_ttl: Duration,
     fail_safe_throttle: Duration,
     none_ttl: Option<Duration>,
-    /// Tells a cached "not found" from a value; set only by
-    /// [`Cache::get_or_load_option`](crate::Cache::get_or_load_option), which knows the type.
-    is_none: Option<fn(&dyn Any) -> bool>,
+    force_refresh: bool,
 }
 
 impl Default for Options {
@@ -113,7 +110,7 @@ impl Default for Options {
             lease_ttl: Duration::from_secs(5),
             fail_safe_throttle: Duration::from_secs(1),
             none_ttl: None,
-            is_none: None,
+            force_refresh: false,
         }
     }
 }
@@ -240,17 +237,29 @@ impl Options {
         self
     }
 
-    /// These options for a load of `Option<T>` whose `None` lives `none_ttl`.
-    pub(crate) fn caching_none_of<T: 'static>(&self) -> Options {
-        fn is_none<T: 'static>(value: &dyn Any) -> bool {
-            value
-                .downcast_ref::<Option<T>>()
-                .is_some_and(Option::is_none)
-        }
-        Options {
-            is_none: Some(is_none::<T>),
-            ..self.clone()
-        }
+    /// Forced refresh (Rails `force: true`): read no tier, load, write through every tier. Older
+    /// loads of the key on this node neither share their value with this call nor store theirs
+    /// after it (remotely the write voids their fences); callers that miss share the forced load.
+    ///
+    /// ```
+    /// # use cache_core::{Cache, CacheKey, Options};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let (cache, key) = (Cache::builder().build(), CacheKey::new("rate", &1));
+    /// cache.set(&key, &1_u8, &Options::new()).await;
+    /// let forced = Options::new().force_refresh(true);
+    /// assert_eq!(cache.get_or_load(&key, &forced, || async { Ok::<_, ()>(2_u8) }).await, Ok(2));
+    /// assert_eq!(cache.get::<u8>(&key).await, Some(2));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn force_refresh(mut self, force: bool) -> Options {
+        self.force_refresh = force;
+        self
+    }
+
+    /// Whether this call is a forced refresh.
+    pub fn force_refresh_value(&self) -> bool {
+        self.force_refresh
     }
 
     /// Options for `get`/`get_many`: they backfill entries whose tags they cannot know.
@@ -270,12 +279,6 @@ impl Options {
     /// The configured lifetime of a cached `None`; unset, `None` is not cached.
     pub fn none_ttl_value(&self) -> Option<Duration> {
         self.none_ttl
-    }
-
-    /// `none_ttl` when `value` is a `None` it applies to.
-    pub(crate) fn none_ttl_for(&self, value: &dyn Any) -> Option<Duration> {
-        self.none_ttl
-            .filter(|_| self.is_none.is_some_and(|is_none| is_none(value)))
     }
 
     /// The configured stale window.

@@ -60,6 +60,8 @@ use proc_macro::TokenStream;
 /// | `none_ttl = "30s"` | cache `None` of an `Option<T>` / `Result<Option<T>, E>` function for this long (see below) | not cached (`Result`: `ttl`) |
 /// | `companions = bool` | generate `<fn>_cache_key` and `<fn>_invalidate` | see below |
 /// | `batch` | the function loads many ids at once and is cached per id (see below) | off |
+/// | `adapt = f` | `fn(T) -> Entry<T>` deciding per loaded value its TTL, stale window, tags, or skip (see below) | every value as the options say |
+/// | `companions = bool` | generate `<fn>_cache_key`, `<fn>_invalidate` and `<fn>_refresh` | see below |
 ///
 /// Mark parameters that do not change the result (database handles, clients) with
 /// `#[cache(skip)]`. With `key = …`, **every other argument must appear in the key**
@@ -139,14 +141,47 @@ use proc_macro::TokenStream;
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let names = user_names(&Db, vec![1, 2, 404]).await.unwrap();
 /// assert_eq!((names.len(), names[&2].as_str()), (2, "user 2"));
+/// # Adaptive entries
+///
+/// `adapt = f` hands each loaded value to `f: fn(T) -> cache_core::Entry<T>` (a function path
+/// or a closure that captures nothing), which decides how that one value is cached: its own
+/// TTL or stale window, extra tags, or `Entry::skip` (returned, never stored). `T` is the
+/// cached value: `T` of `Result<T, E>` and `Option<T>`, the whole `Option<T>` with `none_ttl`
+/// (a `None` whose entry sets no TTL still lives `none_ttl`), the return type otherwise. A
+/// decider of another type is a compile error at `adapt = …`.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use cache_core::{Entry, cached};
+///
+/// static SEARCHES: AtomicUsize = AtomicUsize::new(0);
+///
+/// /// An empty result may be a hiccup upstream: return it, but do not keep it.
+/// fn skip_empty(hits: Vec<u32>) -> Entry<Vec<u32>> {
+///     if hits.is_empty() { Entry::skip(hits) } else { Entry::new(hits) }
+/// }
+///
+/// #[cached(ttl = "10m", adapt = skip_empty)]
+/// async fn search(query: String) -> Vec<u32> {
+///     SEARCHES.fetch_add(1, Ordering::SeqCst);
+///     if query == "rust" { vec![1, 2] } else { vec![] }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(search("cobol".into()).await, Vec::<u32>::new());
+/// assert_eq!(search("cobol".into()).await, Vec::<u32>::new());
+/// assert_eq!(SEARCHES.load(Ordering::SeqCst), 2, "the empty result was not kept");
 /// # }
 /// ```
 ///
 /// # Companions
 ///
 /// Next to `fn load(...)` the macro generates `fn load_cache_key(...) -> CacheKey` (the key
-/// for the same arguments, skipped ones left out, each taken by reference) and
-/// `async fn load_invalidate(...)` (removes that key from every tier). The function itself
+/// for the same arguments, skipped ones left out, each taken by reference),
+/// `async fn load_invalidate(...)` (removes that key from every tier) and `load_refresh(...)`
+/// with the function's own signature, which loads now whatever is cached and writes the value
+/// through every tier (`Options::force_refresh`; callers that miss meanwhile share that load,
+/// so a webhook can refresh an entry without a burst of misses). The function itself
 /// calls `load_cache_key`, so the key is computed in one place. For methods these are
 /// associated functions of the same impl (`Self::load_cache_key(&self, &id)`).
 ///
@@ -223,8 +258,9 @@ pub fn cached(args: TokenStream, item: TokenStream) -> TokenStream {
 /// are required. The derive implements `KeyPart` (writing the id, then the version in
 /// microseconds) and an inherent `fn cache_key(&self) -> CacheKey`: `prefix/<id>-<µs>` via
 /// `CacheKey::versioned` when `version` is given (any `VersionStamp`: `SystemTime`, `Micros`,
-/// chrono's `DateTime` with cache-core's `chrono` feature), else `prefix:<id>` via
-/// `CacheKey::new`. Tuple structs name fields by index (`id = 0`).
+/// chrono's `DateTime` with cache-core's `chrono` feature), else `prefix/<id>` via
+/// `CacheKey::record` (the same form without the stamp; earlier releases wrote `prefix:<id>`,
+/// so such entries miss once after upgrading). Tuple structs name fields by index (`id = 0`).
 #[proc_macro_derive(CacheKey, attributes(cache_key))]
 pub fn derive_cache_key(input: TokenStream) -> TokenStream {
     derive_key::expand(input.into()).into()

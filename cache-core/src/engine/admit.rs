@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::Cache;
 use super::read::Upper;
 use super::run::Run;
+use crate::entry::{Decision, Entry};
 use crate::metrics::Event;
 use crate::tier::Ticket;
 use crate::{CacheKey, Cacheable, FlagMode, Options};
@@ -50,8 +51,11 @@ impl Cache {
     {
         let cached = self.read_fresh::<T>(key, opts).await;
         let started = Instant::now();
-        let fresh = run.load_only().await?;
-        self.judge_shadow(key, opts, cached, &fresh, started.elapsed(), ticket);
+        let (fresh, decision) = Decision::split(run.load_only().await);
+        let fresh = fresh?;
+        let store_with = decision.options(opts);
+        let took = started.elapsed();
+        self.judge_shadow(key, store_with.as_deref(), cached, &fresh, took, ticket);
         Ok(fresh)
     }
 
@@ -65,24 +69,34 @@ impl Cache {
     ) -> Result<T, E>
     where
         T: Cacheable,
-        F: FnOnce() -> Result<T, E>,
+        F: FnOnce() -> Result<Entry<T>, E>,
     {
         let cached = match self.read_upper::<T>(key, opts) {
             Upper::Hit(value) => Some(value),
             Upper::Refresh(..) | Upper::Miss => None,
         };
-        let fresh = load()?;
-        self.judge_shadow(key, opts, cached, &fresh, Duration::ZERO, ticket);
+        let (fresh, decision) = Decision::split(load());
+        let fresh = fresh?;
+        let store_with = decision.options(opts);
+        self.judge_shadow(
+            key,
+            store_with.as_deref(),
+            cached,
+            &fresh,
+            Duration::ZERO,
+            ticket,
+        );
         Ok(fresh)
     }
 
     /// Counts whether the cached value encodes the same as the fresh one. With nothing
-    /// cached, keeps the fresh value here — not in the remote tier, where without a lease it
+    /// cached, keeps the fresh value here (with `store_with`, the options the loader's entry
+    /// decided; `None`: it is not cached) — not in the remote tier, where without a lease it
     /// could land after another node's invalidation.
     fn judge_shadow<T: Cacheable>(
         &self,
         key: &CacheKey,
-        opts: &Options,
+        store_with: Option<&Options>,
         cached: Option<T>,
         fresh: &T,
         took: Duration,
@@ -97,8 +111,10 @@ impl Cache {
                     .record(Event::Shadow(key.cache_name(), same));
             }
             None => {
-                let loaded = Ok::<_, ()>(fresh.clone());
-                self.store_load_sync(key, opts, &loaded, took, ticket);
+                if let Some(opts) = store_with {
+                    let loaded = Ok::<_, ()>(fresh.clone());
+                    self.store_load_sync(key, opts, &loaded, took, ticket);
+                }
             }
         }
     }

@@ -16,7 +16,7 @@ use crate::metrics::Event;
 use crate::stats::TierName;
 use crate::tier::SharedValue;
 use crate::tier::remote::Fence;
-use crate::{CacheKey, Cacheable, Options, Tiers};
+use crate::{CacheKey, Cacheable, Entry, Options, Tiers};
 
 impl Cache {
     /// The engine behind every `get_or_load` flavour. `on_err` maps the loader's error into the
@@ -38,8 +38,16 @@ impl Cache {
         // Every path but the hit is boxed: the hit path is polled on every call and must stay a
         // small future (a few hundred bytes instead of kilobytes to move around).
         match self.admit(key, opts) {
+            Admission::Cache if opts.force_refresh_value() => {
+                return Box::pin(self.load_forced(key, opts, run))
+                    .await
+                    .map_err(on_err);
+            }
             Admission::Cache => {}
-            Admission::Bypass => return Box::pin(run.load_only()).await.map_err(on_err),
+            Admission::Bypass => {
+                let loaded = Box::pin(run.load_only()).await;
+                return loaded.map(Entry::into_value).map_err(on_err);
+            }
             Admission::Shadow(ticket) => {
                 return Box::pin(self.shadow(key, opts, run, ticket))
                     .await
@@ -191,6 +199,8 @@ impl Cache {
     }
 }
 
-fn share<T: Send + Sync + 'static, E: Send + Sync + 'static>(result: Result<T, E>) -> SharedValue {
+pub(crate) fn share<T: Send + Sync + 'static, E: Send + Sync + 'static>(
+    result: Result<T, E>,
+) -> SharedValue {
     Arc::new(result)
 }

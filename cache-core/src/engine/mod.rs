@@ -1,11 +1,13 @@
 //! The engine: the [`Cache`] handle and the read-through / write-back logic across tiers.
 
+mod adaptive;
 mod admit;
 mod batch;
 mod builder;
 mod clear;
 mod fence;
 mod fetch;
+mod force;
 mod freshness;
 mod generation;
 mod invalidate;

@@ -1,11 +1,14 @@
 //! Loaders that may find nothing: `None` is not cached by default, and with
 //! [`Options::none_ttl`] it is cached — as an `Option<T>` entry like any other, through the
-//! same fenced store path — for that shorter time.
+//! same fenced store path — for that shorter time. The cached `None` is an adaptive
+//! [`Entry`] with its own TTL, so the hit path pays nothing for negative caching.
 
 use std::future::Future;
+use std::time::Duration;
 
 use super::Cache;
-use crate::{CacheKey, Cacheable, Options};
+use crate::entry::with_none_ttl;
+use crate::{CacheKey, Cacheable, Entry, Options};
 
 /// Why a load that was not allowed to cache `None` produced no value to cache.
 #[derive(Clone)]
@@ -34,6 +37,11 @@ impl<E> NotCached<E> {
             Err(NotCached::Failed(error)) => Err(error),
         }
     }
+}
+
+/// A found value is cached as the options say; a "not found" lives exactly `none_ttl`.
+fn negative_entry<T>(found: Option<T>, none_ttl: Duration) -> Entry<Option<T>> {
+    with_none_ttl(Entry::new(found), Some(none_ttl))
 }
 
 impl Cache {
@@ -73,9 +81,9 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<T>, E>>,
     {
-        if opts.none_ttl_value().is_some() {
-            let opts = opts.caching_none_of::<T>();
-            return self.get_or_load(key, &opts, load).await;
+        if let Some(none_ttl) = opts.none_ttl_value() {
+            let load = || async move { load().await.map(|found| negative_entry(found, none_ttl)) };
+            return self.get_or_load_entry(key, opts, load).await;
         }
         let load = || async move { NotCached::lift(load().await) };
         NotCached::lower(self.get_or_load(key, opts, load).await)
@@ -105,9 +113,9 @@ impl Cache {
         E: Clone + Send + Sync + 'static,
         F: FnOnce() -> Result<Option<T>, E>,
     {
-        if opts.none_ttl_value().is_some() {
-            let opts = opts.caching_none_of::<T>();
-            return self.get_or_load_sync(key, &opts, load);
+        if let Some(none_ttl) = opts.none_ttl_value() {
+            let load = || load().map(|found| negative_entry(found, none_ttl));
+            return self.get_or_load_entry_sync(key, opts, load);
         }
         NotCached::lower(self.get_or_load_sync(key, opts, || NotCached::lift(load())))
     }

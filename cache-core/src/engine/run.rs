@@ -8,13 +8,15 @@ use tracing::Instrument;
 
 use super::Cache;
 use super::store::{FillPlan, Kept};
+use crate::entry::{Decision, Entry};
 use crate::metrics::Event;
 use crate::{CacheKey, Cacheable, Options};
 
 /// A loader plus the knowledge of how to run it.
 pub(crate) trait Run<T, E>: Sized {
-    /// Calls the loader and nothing else (flag off, shadow mode).
-    fn load_only(self) -> impl Future<Output = Result<T, E>>;
+    /// Calls the loader and nothing else (flag off, shadow mode); a plain loader's value is an
+    /// entry that decides nothing.
+    fn load_only(self) -> impl Future<Output = Result<Entry<T>, E>>;
 
     /// Calls the loader and, on success, stores the value in every tier as `plan` allows.
     async fn load_and_store(
@@ -34,25 +36,32 @@ pub(crate) struct Inline<F>(pub(crate) F);
 pub(crate) struct Spawned<F>(pub(crate) F);
 
 /// Counts a load, runs it inside a debug-level `cache.load` span, measures it, and stores its
-/// value per `plan`: what both kinds of loader do, on the caller's task or their own.
-async fn load_then_store<T: Cacheable, E>(
+/// value per `plan` and the loader's [`Entry`] decisions: what every kind of loader does, on
+/// the caller's task or its own. A plain loader's value is an entry that decides nothing.
+pub(crate) async fn load_then_store<T: Cacheable, E>(
     cache: &Cache,
     key: &CacheKey,
     opts: &Options,
-    load: impl Future<Output = Result<T, E>>,
+    load: impl Future<Output = Result<Entry<T>, E>>,
     plan: FillPlan,
 ) -> (Result<T, E>, Kept) {
     cache.inner.recorder.record(Event::LoadStarted);
     let started = Instant::now();
-    let result = load
+    let loaded = load
         .instrument(tracing::debug_span!(
             "cache.load",
             cache.name = key.cache_name()
         ))
         .await;
-    let kept = cache
-        .store_load(key, opts, &result, started.elapsed(), plan)
-        .await;
+    let (result, decision) = Decision::split(loaded);
+    let took = started.elapsed();
+    let kept = match decision.options(opts) {
+        Some(opts) => cache.store_load(key, &opts, &result, took, plan).await,
+        None => {
+            cache.record_uncached_load(key, took);
+            Kept::Nothing
+        }
+    };
     (result, kept)
 }
 
@@ -62,8 +71,9 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    fn load_only(self) -> impl Future<Output = Result<T, E>> {
-        (self.0)()
+    fn load_only(self) -> impl Future<Output = Result<Entry<T>, E>> {
+        let load = (self.0)();
+        async { load.await.map(Entry::new) }
     }
 
     async fn load_and_store(
@@ -73,7 +83,8 @@ where
         opts: &Options,
         plan: FillPlan,
     ) -> (Result<T, E>, Kept) {
-        load_then_store(cache, key, opts, (self.0)(), plan).await
+        let load = (self.0)();
+        load_then_store(cache, key, opts, async { load.await.map(Entry::new) }, plan).await
     }
 }
 
@@ -84,8 +95,9 @@ where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
 {
-    fn load_only(self) -> impl Future<Output = Result<T, E>> {
-        (self.0)()
+    fn load_only(self) -> impl Future<Output = Result<Entry<T>, E>> {
+        let load = (self.0)();
+        async { load.await.map(Entry::new) }
     }
 
     async fn load_and_store(
@@ -96,10 +108,10 @@ where
         plan: FillPlan,
     ) -> (Result<T, E>, Kept) {
         let (cache, key, opts) = (cache.clone(), key.clone(), opts.clone());
-        let task =
-            tokio::spawn(
-                async move { load_then_store(&cache, &key, &opts, (self.0)(), plan).await },
-            );
+        let task = tokio::spawn(async move {
+            let load = async { (self.0)().await.map(Entry::new) };
+            load_then_store(&cache, &key, &opts, load, plan).await
+        });
         match task.await {
             Ok(result) => result,
             Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),

@@ -64,6 +64,22 @@ impl SingleFlight {
         if let Some(flight) = flights.get(key) {
             return Role::Waiter(Arc::clone(flight));
         }
+        Role::Leader(self.start(&mut flights, key, kind))
+    }
+
+    /// Starts a flight for `key` led by the caller, replacing any in the air (a forced
+    /// refresh must not share a load that began before it): callers already waiting on the
+    /// older flight still get its outcome, callers that join from now on get this one's.
+    pub(crate) fn lead(&self, key: &CacheKey, kind: LeaderKind) -> LeaderGuard<'_> {
+        self.start(&mut self.flights.lock(), key, kind)
+    }
+
+    fn start(
+        &self,
+        flights: &mut HashMap<CacheKey, Arc<Flight>>,
+        key: &CacheKey,
+        kind: LeaderKind,
+    ) -> LeaderGuard<'_> {
         let flight = Arc::new(Flight {
             kind,
             state: watch::Sender::new(FlightState::Pending),
@@ -71,12 +87,12 @@ impl SingleFlight {
             wake_sync: Condvar::new(),
         });
         flights.insert(key.clone(), Arc::clone(&flight));
-        Role::Leader(LeaderGuard {
+        LeaderGuard {
             flights: self,
             key: key.clone(),
             flight,
             finished: false,
-        })
+        }
     }
 
     /// Lets the next caller for `key` start a new flight: the one in the air began before an

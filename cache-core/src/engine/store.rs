@@ -32,6 +32,9 @@ pub(crate) enum RemoteFill {
     /// Not at all: the fence is unknown (the lease could not be taken), so a write might
     /// land after an invalidation.
     Skip,
+    /// An authoritative write voiding every older fill's fence (a forced refresh), made only
+    /// while no invalidation of the key since the load's ticket is known on this node.
+    Overwrite,
 }
 
 /// Everything a load needs to store its result coherently; taken before the load starts.
@@ -142,6 +145,18 @@ impl Cache {
                     })
                 }
                 RemoteFill::Skip => Ok(None),
+                RemoteFill::Overwrite => {
+                    let tags = opts.tag_list();
+                    if !self
+                        .inner
+                        .fences
+                        .still_valid(key.as_str(), tags, plan.ticket)
+                    {
+                        recorder.record(Event::FencedFill);
+                        return Kept::Fenced;
+                    }
+                    remote.write(key, &bytes, &meta, opts).await
+                }
             };
             match written {
                 Ok(Some(stored)) => (token, landed) = (Some(stored), true),
@@ -154,7 +169,11 @@ impl Cache {
                     }
                     return Kept::Fenced;
                 }
-                Ok(None) => landed = plain_landed,
+                // A plain set reports whether it landed (it does not in a newer generation); an
+                // overwrite on a tier without tokens has landed.
+                Ok(None) => {
+                    landed = plain_landed || matches!(plan.remote, RemoteFill::Overwrite);
+                }
                 // Unknown whether it landed (counted); the local copy is still fenced by the
                 // ticket, and an invalidation elsewhere reaches it through the backplane.
                 Err(_) => {}
@@ -203,7 +222,7 @@ impl Cache {
         // The local tier weighs the envelope it would write; encode only to learn its size.
         let size = match self.encode(key, value, opts, took) {
             Some((_, meta, weight)) => (meta, weight),
-            None => (self.new_meta(opts, value, took), std::mem::size_of::<T>()),
+            None => (self.new_meta(opts, took), std::mem::size_of::<T>()),
         };
         self.store_upper(key, value, opts, size, None, ticket);
     }
@@ -240,13 +259,10 @@ impl Cache {
         }
     }
 
-    /// Fresh lifetimes for `value` stored now. A cached `None` lives exactly `none_ttl`: no
-    /// jitter or stale window may keep a "not found" longer than asked, in any tier.
-    fn new_meta<T: Cacheable>(&self, opts: &Options, value: &T, load_time: Duration) -> EntryMeta {
+    /// Fresh lifetimes for a value stored now with `opts` (a loader's [`Entry`](crate::Entry)
+    /// decisions are already in them).
+    fn new_meta(&self, opts: &Options, load_time: Duration) -> EntryMeta {
         let now = clock::now_ms();
-        if let Some(none_ttl) = opts.none_ttl_for(value) {
-            return freshness::new_meta(now, none_ttl, Duration::ZERO, 0.0, load_time);
-        }
         let ttl = opts.ttl_value().unwrap_or(self.inner.default_ttl);
         let (stale, jitter) = (opts.stale_value(), opts.jitter_value());
         freshness::new_meta(now, ttl, stale, jitter, load_time)
@@ -261,7 +277,7 @@ impl Cache {
         opts: &Options,
         load_time: Duration,
     ) -> Option<(Vec<u8>, EntryMeta, usize)> {
-        let meta = self.new_meta(opts, value, load_time);
+        let meta = self.new_meta(opts, load_time);
         match self.inner.codec.encode_weighed(value, meta) {
             Ok((bytes, weight)) => {
                 let encoded = Event::Encoded(key.cache_name(), bytes.len());

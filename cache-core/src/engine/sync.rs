@@ -9,6 +9,7 @@ use super::admit::Admission;
 use super::read::Upper;
 use super::refresh::RefreshTurn;
 use super::single_flight::{LeaderKind, Role, Waited};
+use crate::entry::{Decision, Entry};
 use crate::metrics::Event;
 use crate::tier::Ticket;
 use crate::{CacheKey, Cacheable, Options, Tiers};
@@ -36,9 +37,27 @@ impl Cache {
         E: Clone + Send + Sync + 'static,
         F: FnOnce() -> Result<T, E>,
     {
+        self.fetch_sync(key, opts, || load().map(Entry::new))
+    }
+
+    /// The sync engine, for a loader that returns [`Entry`]s (a plain value decides nothing).
+    pub(crate) fn fetch_sync<T, E, F>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        load: F,
+    ) -> Result<T, E>
+    where
+        T: Cacheable,
+        E: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Result<Entry<T>, E>,
+    {
         match self.admit(key, opts) {
+            Admission::Cache if opts.force_refresh_value() => {
+                return self.load_forced_sync(key, opts, load);
+            }
             Admission::Cache => {}
-            Admission::Bypass => return load(),
+            Admission::Bypass => return load().map(Entry::into_value),
             Admission::Shadow(ticket) => return self.shadow_sync(key, opts, load, ticket),
         }
         match self.read_upper::<T>(key, opts) {
@@ -58,7 +77,7 @@ impl Cache {
     where
         T: Cacheable,
         E: Clone + Send + Sync + 'static,
-        F: FnOnce() -> Result<T, E>,
+        F: FnOnce() -> Result<Entry<T>, E>,
     {
         let recorder = &self.inner.recorder;
         if !opts.uses(Tiers::LOCAL) {
@@ -98,7 +117,7 @@ impl Cache {
 
     /// Calls `load` and stores its value in the upper tiers, fenced by `ticket` (taken before
     /// anything this load depends on was read).
-    fn load_sync<T, E, F>(
+    pub(super) fn load_sync<T, E, F>(
         &self,
         key: &CacheKey,
         opts: &Options,
@@ -107,13 +126,17 @@ impl Cache {
     ) -> Result<T, E>
     where
         T: Cacheable,
-        F: FnOnce() -> Result<T, E>,
+        F: FnOnce() -> Result<Entry<T>, E>,
     {
         self.inner.recorder.record(Event::LoadStarted);
         let _span = tracing::debug_span!("cache.load", cache.name = key.cache_name()).entered();
         let started = Instant::now();
-        let result = load();
-        self.store_load_sync(key, opts, &result, started.elapsed(), ticket);
+        let (result, decision) = Decision::split(load());
+        let took = started.elapsed();
+        match decision.options(opts) {
+            Some(opts) => self.store_load_sync(key, &opts, &result, took, ticket),
+            None => self.record_uncached_load(key, took),
+        }
         result
     }
 }

@@ -9,6 +9,7 @@
 //! head       = name [ "@" schema ]            ; name escaped; "@0" is never written
 //! plain      = head ":" fields                ; CacheKey::new / with_schema
 //! versioned  = head "/" fields "-" stamp      ; CacheKey::versioned
+//! record     = head "/" fields                ; CacheKey::record (a final "-" stamp as "%2D")
 //! collection = head "/query-" digest "-" count "-" stamp
 //! stamp      = digits | "n" digits            ; µs since the epoch, "n" = negative
 //! shortened  = prefix "#" 32*hex              ; SHA-256 of the full text, if > 250 bytes
@@ -29,6 +30,7 @@
 //! shortened keys, which therefore never equal a key that was not shortened.
 
 mod part;
+mod record;
 mod stamp;
 mod writer;
 

@@ -15,6 +15,7 @@
 //! through [`batch`]. The traits in [`bounds`] carry the readable error messages.
 
 mod batch;
+mod adaptive;
 mod bounds;
 mod key;
 mod load;
@@ -25,11 +26,17 @@ pub use core::time::Duration;
 pub use std::sync::LazyLock;
 
 pub use crate::{
-    Cache, CacheKey, Cacheable, KeyPart, KeyWriter, Options, Tiers, VersionStamp, global,
+    Cache, CacheKey, Cacheable, Entry, KeyPart, KeyWriter, Options, Tiers, VersionStamp, global,
     global::global_ref,
 };
 
 pub use batch::{load_batch, load_batch_value};
+pub use adaptive::{
+    adapt_for, load_option_adaptive, load_option_adaptive_sync, load_option_none_ttl_adaptive,
+    load_option_none_ttl_adaptive_sync, load_result_adaptive, load_result_adaptive_sync,
+    load_result_none_ttl_adaptive, load_result_none_ttl_adaptive_sync, load_value_adaptive,
+    load_value_adaptive_sync,
+};
 pub use bounds::{CachedValue, KeyArg, SharedError};
 pub use key::{KeyFromParts, KeyIsCacheKey, KeyProbe, key_part};
 pub use load::{

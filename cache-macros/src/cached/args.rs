@@ -22,6 +22,7 @@ mod kw {
     syn::custom_keyword!(cache);
     syn::custom_keyword!(cache_none);
     syn::custom_keyword!(none_ttl);
+    syn::custom_keyword!(adapt);
     syn::custom_keyword!(soft_timeout);
     syn::custom_keyword!(hard_timeout);
     syn::custom_keyword!(companions);
@@ -53,6 +54,7 @@ pub(crate) struct CachedArgs {
     pub(crate) krate: Option<Path>,
     pub(crate) cache_none: Option<LitBool>,
     pub(crate) none_ttl: Option<DurationArg>,
+    pub(crate) adapt: Option<Expr>,
     pub(crate) companions: Option<LitBool>,
     /// `batch`: the function loads many ids at once (see `batch.rs`); where it was written.
     pub(crate) batch: Option<proc_macro2::Span>,
@@ -75,6 +77,7 @@ impl ArgList for CachedArgs {
         "crate",
         "cache_none",
         "none_ttl",
+        "adapt",
         "soft_timeout",
         "hard_timeout",
         "companions",
@@ -111,6 +114,8 @@ impl ArgList for CachedArgs {
             self.cache_none = Some(value::<kw::cache_none, _>(input, LitBool::parse)?);
         } else if input.peek(kw::none_ttl) {
             self.none_ttl = Some(value::<kw::none_ttl, _>(input, DurationArg::parse)?);
+        } else if input.peek(kw::adapt) {
+            self.adapt = Some(value::<kw::adapt, _>(input, Expr::parse)?);
         } else if input.peek(kw::cache) {
             self.cache = Some(value::<kw::cache, _>(input, Expr::parse)?);
         } else if input.peek(kw::companions) {

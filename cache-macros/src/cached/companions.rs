@@ -1,5 +1,6 @@
 //! The companions of a cached function: `<fn>_cache_key` (the key the function computes, from
-//! the same code in `key.rs`) and `<fn>_invalidate`.
+//! the same code in `key.rs`), `<fn>_invalidate` and `<fn>_refresh` (whose real body, the
+//! function's own forced load, comes from `expand.rs`).
 //!
 //! Next to an error they are still emitted, with the same signatures and bodies that never run
 //! (the crate does not compile anyway), so callers of the companions raise no errors of their
@@ -31,13 +32,46 @@ pub(super) fn companions(outline: &Outline, bodies: Bodies<'_>) -> TokenStream {
     }
     let key_fn = key_fn(outline, bodies);
     let invalidate_fn = invalidate_fn(outline, bodies);
-    quote!(#key_fn #invalidate_fn)
+    // The real `<fn>_refresh` is the cached function's own load, emitted by `expand.rs`.
+    let refresh_fn = matches!(bodies, Bodies::Stub).then(|| refresh_fn(outline, None));
+    quote!(#key_fn #invalidate_fn #refresh_fn)
+}
+
+/// `<fn>_refresh`: the function's signature under the companion name, with `body` (the
+/// forced load) or, next to errors, a placeholder.
+pub(super) fn refresh_fn(outline: &Outline, body: Option<TokenStream>) -> TokenStream {
+    let allow = lints(body.is_none());
+    let body = body.unwrap_or_else(|| {
+        let stub = stub_body();
+        quote!({ #stub })
+    });
+    let mut sig = outline.func.sig.clone();
+    sig.ident = outline.companion_name("refresh");
+    let func = match &outline.boxed {
+        Some(boxed) => boxed.rewrap(&sig, body),
+        None => quote!(#sig #body),
+    };
+    let doc = format!(
+        "Loads `{}` for these arguments now, whatever is cached, and writes the value through \
+         every tier (`Options::force_refresh`); callers that miss meanwhile share this load.",
+        outline.func.sig.ident
+    );
+    let vis = &outline.func.vis;
+    quote! {
+        #[doc = #doc]
+        #allow
+        #vis #func
+    }
 }
 
 /// Lints that generated items may trigger through the user's types and names; a stub also
 /// leaves its parameters unused.
 fn allow_lints(bodies: Bodies<'_>) -> TokenStream {
-    let unused = matches!(bodies, Bodies::Stub).then(|| quote!(unused_variables,));
+    lints(matches!(bodies, Bodies::Stub))
+}
+
+fn lints(stub: bool) -> TokenStream {
+    let unused = stub.then(|| quote!(unused_variables,));
     quote!(#[allow(
         #unused
         dead_code,

@@ -25,16 +25,30 @@ use syn::spanned::Spanned;
 
 use super::companions::{self, Bodies};
 use super::key::{KeyUse, inline_key};
+use super::outline::Companions;
 use super::validate::{Plan, Shape};
 
 /// The cached function and its companions.
 pub(crate) fn expand(plan: &Plan) -> TokenStream {
-    let func = emitted_fn(plan);
+    let func = emitted_fn(plan, Call::Cached);
     let companions = companions::companions(&plan.outline, Bodies::Real(plan));
-    quote!(#func #companions)
+    let refresh = (plan.outline.companions != Companions::None).then(|| {
+        let body = emitted_fn(plan, Call::Forced);
+        companions::refresh_fn(&plan.outline, Some(body))
+    });
+    quote!(#func #companions #refresh)
 }
 
-fn emitted_fn(plan: &Plan) -> TokenStream {
+/// Which function is emitted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Call {
+    /// The cached function itself.
+    Cached,
+    /// The body of `<fn>_refresh`: the same load with `force_refresh`, no hit path.
+    Forced,
+}
+
+fn emitted_fn(plan: &Plan, call: Call) -> TokenStream {
     let outline = &plan.outline;
     let p = &outline.private;
     let func = &outline.func;
@@ -45,11 +59,13 @@ fn emitted_fn(plan: &Plan) -> TokenStream {
         static __CACHED_OPTS: #p::LazyLock<#p::Options> =
             #p::LazyLock::new(|| #p::Options::new() #(.#static_opts)*);
     };
-    let opts = if plan.dynamic_opts.is_empty() {
-        quote!(&__CACHED_OPTS)
-    } else {
-        let dynamic = &plan.dynamic_opts;
-        quote!(&#p::Options::clone(&__CACHED_OPTS) #(.#dynamic)*)
+    let dynamic = &plan.dynamic_opts;
+    let opts = match call {
+        Call::Cached if dynamic.is_empty() => quote!(&__CACHED_OPTS),
+        Call::Cached => quote!(&#p::Options::clone(&__CACHED_OPTS) #(.#dynamic)*),
+        Call::Forced => {
+            quote!(&#p::Options::clone(&__CACHED_OPTS) #(.#dynamic)* .force_refresh(true))
+        }
     };
     let cache = outline.cache_ref(true);
 
@@ -75,23 +91,42 @@ fn emitted_fn(plan: &Plan) -> TokenStream {
     // Spanned at the error type (or the value type), so a type that cannot be cached is
     // reported there and only once.
     let span = shape_span(ret, &plan.shape);
-    let entry = Ident::new(entry, Span::call_site());
-    let call = respan(quote!(#p::#entry), span);
+    let entry = match &plan.adapt {
+        // `load_result_sync` → `load_result_adaptive_sync`.
+        Some(_) => match entry.strip_suffix("_sync") {
+            Some(base) => format!("{base}_adaptive_sync"),
+            None => format!("{entry}_adaptive"),
+        },
+        None => entry.to_string(),
+    };
+    let entry = Ident::new(&entry, Span::call_site());
+    let entry_call = respan(quote!(#p::#entry), span);
     let loader = if outline.is_async() {
         quote!(async move || -> #ret #body)
     } else {
         quote!(move || -> #ret #body)
     };
+    // The decider keeps its own spans: a wrong signature is reported at `adapt = …`.
+    let adapt = plan
+        .adapt
+        .as_ref()
+        .map(|adapt| match value_type(ret, &plan.shape) {
+            Some(value) => {
+                let check = respan(quote!(#p::adapt_for::<#value>), adapt.span());
+                quote!(#check(#adapt),)
+            }
+            None => quote!(#adapt,),
+        });
     let mut args = proc_macro2::Group::new(
         proc_macro2::Delimiter::Parenthesis,
-        quote!(__cached_cache, &__cached_key, __cached_opts, #loader),
+        quote!(__cached_cache, &__cached_key, __cached_opts, #adapt #loader),
     );
     args.set_span(span);
     let load = if outline.is_async() {
         let await_ = respan(quote!(.await), span);
-        quote!(#call #args #await_)
+        quote!(#entry_call #args #await_)
     } else {
-        quote!(#call #args)
+        quote!(#entry_call #args)
     };
     let probe = inline_key(plan, KeyUse::Probe);
     let (name, version) = (&plan.name, plan.version);
@@ -108,6 +143,16 @@ fn emitted_fn(plan: &Plan) -> TokenStream {
         Shape::Option => quote!(::core::option::Option::Some(__cached_hit)),
         Shape::Value => quote!(__cached_hit),
     };
+    if call == Call::Forced {
+        let key = inline_key(plan, KeyUse::Build);
+        return quote! {{
+            #opts_static
+            let __cached_opts: &#p::Options = #opts;
+            let __cached_cache: &#p::Cache = #cache;
+            let __cached_key: #p::CacheKey = #key;
+            #load
+        }};
+    }
     let body = quote! {{
             #opts_static
             let __cached_opts: &#p::Options = #opts;

@@ -27,6 +27,8 @@ pub(crate) struct Plan {
     pub(crate) shape: Shape,
     /// `none_ttl` is set (on an `Option<T>` or `Result<Option<T>, E>`): `None` is cached too.
     pub(crate) none_ttl: bool,
+    /// `adapt = f`: `f(value) -> Entry<value>` decides how each loaded value is cached.
+    pub(crate) adapt: Option<Expr>,
     pub(crate) key: Option<Expr>,
     pub(crate) name: TokenStream,
     pub(crate) name_is_default: bool,
@@ -83,12 +85,18 @@ pub(crate) fn plan(args: CachedArgs, outline: Outline, errors: &Errors) -> Plan 
     let (name, name_is_default, version) = name_and_version(&args, sig, errors);
 
     check_key(&args.key, &outline.params, errors);
+    if let Some(Expr::Lit(lit)) = &args.adapt {
+        let msg = "`adapt` takes the function that decides how a value is cached, \
+                   `fn(T) -> Entry<T>` (a path or a closure that captures nothing), not a literal";
+        errors.at(lit.span(), msg);
+    }
 
     Plan {
         outline,
         ret,
         shape,
         none_ttl,
+        adapt: args.adapt,
         key: args.key,
         name,
         name_is_default,

@@ -42,8 +42,8 @@ pub(super) fn expand(plan: &KeyPlan<'_>) -> TokenStream {
         ),
         None => (
             quote!(),
-            quote!(#p::CacheKey::new(#prefix, &self.#id)),
-            format!("`{}:<{}>`", prefix.value(), id.to_token_stream()),
+            quote!(#p::CacheKey::record(#prefix, &self.#id)),
+            format!("`{}/<{}>`", prefix.value(), id.to_token_stream()),
         ),
     };
     let doc = format!("This record's cache key: {shape}.");

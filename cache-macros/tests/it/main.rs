@@ -3,8 +3,10 @@
 //! what they accept and reject at compile time (`ui`, trybuild over `tests/ui/pass` and
 //! `tests/ui/fail`).
 
+mod adapt;
 mod async_trait_methods;
 mod batch;
 mod none_ttl;
+mod refresh;
 mod runtime;
 mod ui;

@@ -10,6 +10,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod adaptive;
 mod backplane_trust;
 mod batch;
 mod clear;
@@ -17,6 +18,7 @@ mod cluster;
 mod error_replies;
 mod faults;
 mod flags;
+mod force_refresh;
 mod isolation;
 mod load_fault;
 mod negative;

@@ -42,3 +42,12 @@ impl Repo {
 }
 
 fn main() {}
+
+fn keep(names: u8) -> cache_core::Entry<u8> {
+    cache_core::Entry::new(names)
+}
+
+#[cached(batch, adapt = keep)]
+async fn adapted(ids: Vec<u32>) -> HashMap<u32, u8> {
+    HashMap::new()
+}

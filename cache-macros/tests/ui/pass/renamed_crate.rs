@@ -23,5 +23,5 @@ fn main() {
     assert_eq!(label(&Item(4)), "item 4");
     assert_eq!(label(&Item(4)), "item 4");
     assert_eq!(CALLS.load(Ordering::SeqCst), 1);
-    assert_eq!(Item(4).cache_key().as_str(), "item:4");
+    assert_eq!(Item(4).cache_key().as_str(), "item/4");
 }
