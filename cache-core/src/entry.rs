@@ -143,6 +143,15 @@ pub(crate) fn with_none_ttl<T>(
     }
 }
 
+/// The options a "not found" is stored with when nothing else decides: `opts` with the
+/// [`with_none_ttl`] rule applied (a batch stores the ids its loader did not return this way).
+pub(crate) fn none_ttl_options(opts: &Options) -> Options {
+    let (_, decision) = with_none_ttl(Entry::new(None::<()>), opts.none_ttl_value()).into_parts();
+    decision
+        .options(opts)
+        .map_or_else(|| opts.clone(), Cow::into_owned)
+}
+
 impl<T> From<T> for Entry<T> {
     fn from(value: T) -> Entry<T> {
         Entry::new(value)

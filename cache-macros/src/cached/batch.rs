@@ -72,6 +72,7 @@ pub(super) fn expand(
         ret,
         shape: Shape::Result,
         none_ttl: false,
+        adapt: None,
         key: None,
         name,
         name_is_default,

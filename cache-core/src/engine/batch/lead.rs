@@ -37,6 +37,13 @@ impl<'a> Led<'a> {
     }
 }
 
+/// What an id the loader did not return is stored as (with `none_ttl`: a cached `None`), and
+/// with which options.
+pub(super) struct Absent<S> {
+    pub(super) value: S,
+    pub(super) opts: Options,
+}
+
 /// What a batch shares for an id its loader did not return (without `none_ttl`). There is no
 /// value to share, so a single caller waiting on that id finds another type and loads the id
 /// itself, while a waiting batch answers `None`.
@@ -59,7 +66,7 @@ impl Cache {
         bypass: &[usize],
         opts: &Options,
         load: &mut F,
-        absent: Option<&S>,
+        absent: Option<&Absent<S>>,
     ) -> Result<Vec<(usize, Option<S>)>, E>
     where
         I: Clone + Eq + Hash,
@@ -117,13 +124,11 @@ impl Cache {
         answers.extend((bypass.iter()).map(|&slot| (slot, found.get(&keys[slot].0).cloned())));
         let fills = cold.into_iter().map(|cold| {
             let id = &keys[cold.led.slot].0;
-            self.keep_loaded::<S, E>(
-                &keys[cold.led.slot].1,
-                cold,
-                found.get(id).or(absent),
-                opts,
-                took,
-            )
+            let value = match found.get(id) {
+                Some(value) => Some((value, opts)),
+                None => absent.map(|absent| (&absent.value, &absent.opts)),
+            };
+            self.keep_loaded::<S, E>(&keys[cold.led.slot].1, cold, value, took)
         });
         answers.extend(join_all(fills).await);
         Ok(answers)
@@ -135,12 +140,11 @@ impl Cache {
         &self,
         key: &CacheKey,
         cold: Cold<'_>,
-        value: Option<&S>,
-        opts: &Options,
+        value: Option<(&S, &Options)>,
         took: Duration,
     ) -> (usize, Option<S>) {
         let slot = cold.led.slot;
-        let Some(value) = value else {
+        let Some((value, opts)) = value else {
             let ended = Event::LoadEnded(key.cache_name(), took, false);
             self.inner.recorder.record(ended);
             cold.lease.release().await;

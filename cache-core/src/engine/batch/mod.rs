@@ -23,7 +23,7 @@ use super::single_flight::{LeaderKind, Role, Waited};
 use crate::metrics::Event;
 use crate::stats::TierName;
 use crate::{CacheKey, Cacheable, Options, Tiers};
-use lead::{Led, NotReturned};
+use lead::{Absent, Led, NotReturned};
 
 impl Cache {
     /// Returns the values of many ids at once, calling `load` once with only the ids no tier
@@ -108,8 +108,12 @@ impl Cache {
         if opts.none_ttl_value().is_none() {
             return self.batch(ids, key_of, opts, load, None).await;
         }
-        // Stored as `Option<T>`, like `get_or_load_option`: a missing id is a cached `None`.
-        let opts = opts.caching_none_of::<T>();
+        // Stored as `Option<T>`, like `get_or_load_option`: a missing id is a cached `None`,
+        // which lives exactly `none_ttl` (no jitter, no stale window), as a single load's does.
+        let absent = Absent {
+            value: None,
+            opts: crate::entry::none_ttl_options(opts),
+        };
         let load = move |ids| {
             let loading = load(ids);
             async move {
@@ -117,19 +121,20 @@ impl Cache {
                 Ok(found.into_iter().map(|(id, v)| (id, Some(v))).collect())
             }
         };
-        let found = self.batch(ids, key_of, &opts, load, Some(None)).await?;
+        let found = self.batch(ids, key_of, opts, load, Some(absent)).await?;
         Ok(found.into_iter().map(Option::flatten).collect())
     }
 
     /// The engine of [`get_or_load_many`](Cache::get_or_load_many), storing values of type `S`;
-    /// `absent` is what an id the loader did not return is stored (and answered) as, if any.
+    /// `absent` is what an id the loader did not return is stored (and answered) as, if any,
+    /// and with which options.
     async fn batch<I, S, E, K, F, Fut>(
         &self,
         ids: impl IntoIterator<Item = I>,
         key_of: K,
         opts: &Options,
         mut load: F,
-        absent: Option<S>,
+        absent: Option<Absent<S>>,
     ) -> Result<Vec<Option<S>>, E>
     where
         I: Clone + Eq + Hash,
