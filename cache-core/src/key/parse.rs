@@ -27,7 +27,10 @@ pub enum KeyParseError {
     #[error("the key's cache name has a malformed %-escape")]
     BadEscape,
     /// The schema version after `@` is not a number from 1 to 4294967295.
-    #[error("the key's schema version after `@` must be a number from 1 to {}", u32::MAX)]
+    #[error(
+        "the key's schema version after `@` must be a number from 1 to {}",
+        u32::MAX
+    )]
     BadSchema,
 }
 
@@ -152,6 +155,9 @@ mod tests {
             assert_eq!(CacheKey::parse(text), Err(expected), "{text:?}");
         }
         let long = format!("users:{}", "x".repeat(MAX_KEY_LEN));
-        assert!(matches!(CacheKey::parse(&long), Err(KeyParseError::TooLong(_))));
+        assert!(matches!(
+            CacheKey::parse(&long),
+            Err(KeyParseError::TooLong(_))
+        ));
     }
 }

@@ -159,7 +159,8 @@ mod tests {
     #[test]
     fn no_loads_have_no_percentile_and_overflow_reports_the_last_bound() {
         assert_eq!(LatencyBuckets::from_counts(vec![]).percentile(0.5), None);
-        let slow = LatencyBuckets::from_counts(vec![0; BUCKETS + 2].into_iter().chain([4]).collect());
+        let slow =
+            LatencyBuckets::from_counts(vec![0; BUCKETS + 2].into_iter().chain([4]).collect());
         assert_eq!(slow.count(), 4);
         assert_eq!(slow.percentile(0.99), SECONDS.last().copied());
     }
