@@ -26,11 +26,12 @@ type Authorize = dyn Fn(&Parts) -> bool + Send + Sync;
 /// use cache_admin::Admin;
 /// use cache_core::Cache;
 ///
-/// // Only requests from loopback peers' reverse proxy with the right header, say.
-/// let admin = Admin::new(Cache::builder().build(), |parts| {
+/// // Any check on the request head: here, a header a trusted proxy sets.
+/// let cache = Cache::builder().namespace("shop").build();
+/// let admin = Admin::new(cache, |parts| {
 ///     parts.headers.get("x-admin").is_some_and(|v| v == "yes")
 /// });
-/// assert_eq!(admin.cache().namespace(), "cache");
+/// assert_eq!(admin.cache().namespace(), "shop");
 /// ```
 #[derive(Clone)]
 pub struct Admin {
