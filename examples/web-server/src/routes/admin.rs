@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
+use cache_admin::BearerToken;
 use cache_core::Flags;
 use serde::Deserialize;
 
@@ -19,19 +20,8 @@ pub struct FlagUpdate {
 }
 
 fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(ApiError::Unauthorized)?;
-    // Compare in constant time: the token is a secret.
-    let expected = app.admin_token.as_bytes();
-    let same_len = presented.len() == expected.len();
-    let diff = presented
-        .bytes()
-        .zip(expected.iter().cycle())
-        .fold(0_u8, |acc, (a, b)| acc | (a ^ b));
-    if same_len && diff == 0 {
+    // The same constant-time check the dashboard's routes use.
+    if BearerToken::new(&app.admin_token).accepts(headers) {
         Ok(())
     } else {
         Err(ApiError::Unauthorized)

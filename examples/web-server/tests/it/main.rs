@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod concurrent_patches;
+mod dashboard;
 mod http;
 mod lifecycle;
 mod redis_nodes;
