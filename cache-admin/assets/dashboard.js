@@ -64,7 +64,7 @@
       width: Math.max(target.clientWidth, 300),
       height: 200,
       scales: { x: { time: true } },
-      axes: [{}, { size: 60, values: (u, ticks) => ticks.map(yFormat) }],
+      axes: [{}, { size: 80, values: (u, ticks) => ticks.map(yFormat) }],
       series: [{}].concat(series.map(([label, stroke]) => ({ label, stroke, width: 2 }))),
     };
     const plot = new uPlot(opts, data, target);

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod browser;
 mod concurrent_patches;
 mod dashboard;
 mod http;
