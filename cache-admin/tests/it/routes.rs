@@ -71,8 +71,17 @@ async fn stats_count_per_name_and_tier_exactly_what_metrics_exports() {
     );
     assert!(stats["local"]["bytes"].as_u64().unwrap() > 0);
 
-    // The same counters feed /metrics: the two agree number for number.
+    // The same counters feed /metrics: the two agree number for number, and the latency
+    // buckets count the same loads as the exported histogram.
     let text = metrics.render();
+    let exported_loads = text
+        .lines()
+        .find(|l| {
+            l.starts_with("cache_load_duration_seconds_count{")
+                && l.contains("cache_name=\"users\"")
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse::<u64>().ok());
+    assert_eq!(exported_loads, users["load_latency"]["count"].as_u64());
     for name in ["users", "orders"] {
         let report = stats["caches"]
             .as_array()
