@@ -1,7 +1,7 @@
 //! The cache dashboard in a real headless Chromium, driven over WebDriver by chromedriver:
 //! start the server, drive load, open the page, enter the token, wait until every chart has
 //! drawn non-zero data, switch a flag with the page's own control and check through the API
-//! that it changed. Needs the Debian packages `chromium` and `chromium-driver` (`scripts/test`
+//! that it changed; then inspect and invalidate a key from the page. Needs the Debian packages `chromium` and `chromium-driver` (`scripts/test`
 //! installs them); without them the test fails with the install command.
 //!
 //! Set `UPDATE_DASHBOARD_SCREENSHOT=1` to refresh `docs/dashboard.png` (the README's picture)
@@ -213,9 +213,58 @@ async fn dashboard_in_chromium(redis_url: Option<String>) {
         "{table}"
     );
 
+    // The key inspector finds a post the load cached; the invalidate box drops it.
+    let key = web_server::cached::post_cache_key(&1);
+    page.find(Locator::Css("#inspect-key"))
+        .await
+        .unwrap()
+        .send_keys(key.as_str())
+        .await
+        .unwrap();
+    page.find(Locator::Css("#inspect-form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &page,
+        "the inspector shows the local entry",
+        "document.getElementById('inspect-result').textContent.includes('held in: local')",
+    )
+    .await;
     save_screenshot(&page).await;
     stop.store(true, Ordering::Relaxed);
     load.await.unwrap();
+    page.find(Locator::Css("#invalidate-target"))
+        .await
+        .unwrap()
+        .send_keys(key.as_str())
+        .await
+        .unwrap();
+    page.find(Locator::Css("#invalidate-form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &page,
+        "the page confirms the invalidation",
+        "document.getElementById('invalidate-result').textContent.startsWith('invalidated')",
+    )
+    .await;
+    let found: Value = server
+        .client
+        .get(format!("{}/admin/cache/keys/{}", server.base, key.as_str()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["tiers"], json!([]), "{found}");
     page.close().await.unwrap();
 }
 
