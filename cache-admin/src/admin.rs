@@ -90,9 +90,23 @@ impl Admin {
         &self.health
     }
 
-    /// Validates `spec` whole, publishes it, then applies it here: a spec with one bad entry,
-    /// or one that could not be published, changes nothing.
-    pub(crate) async fn change_flags(&self, spec: &str) -> Result<(), AdminError> {
+    /// What `PUT flags` does: validates `spec` whole, publishes it through the
+    /// [`FlagPublisher`] if there is one, then applies it here. A spec with one bad entry, or
+    /// one that could not be published, changes nothing.
+    ///
+    /// ```
+    /// use cache_admin::{Admin, AdminError};
+    /// use cache_core::{Cache, FlagMode};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let admin = Admin::new(Cache::builder().build(), |_| true);
+    /// admin.change_flags("users=off").await.unwrap();
+    /// assert_eq!(admin.cache().flags().mode("users"), FlagMode::Off);
+    /// let refused = admin.change_flags("users=on, orders=maybe").await;
+    /// assert!(matches!(refused, Err(AdminError::Flags(_))));
+    /// assert_eq!(admin.cache().flags().mode("users"), FlagMode::Off);
+    /// # }
+    /// ```
+    pub async fn change_flags(&self, spec: &str) -> Result<(), AdminError> {
         Flags::parse(spec).map_err(AdminError::Flags)?;
         if let Some(publisher) = &self.publisher {
             publisher

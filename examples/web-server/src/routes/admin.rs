@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::HeaderMap;
-use cache_admin::BearerToken;
+use cache_admin::{AdminError, BearerToken};
 use cache_core::Flags;
 use serde::Deserialize;
 
@@ -69,19 +69,17 @@ pub async fn set_flags(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&app, &headers)?;
     let Json(update) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    Flags::parse(&update.spec).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    match &app.shared_flags {
-        // Every node (this one included) applies it from the Redis hash within a second.
-        Some(shared) => {
-            shared.publish(&update.spec).await.map_err(|error| {
-                tracing::error!(%error, "publishing flags to Redis");
+    // The dashboard's flag change: validate whole, publish to every node through Redis (when
+    // configured), then apply here.
+    crate::dashboard::admin(&app)
+        .change_flags(&update.spec)
+        .await
+        .map_err(|error| match error {
+            AdminError::Flags(invalid) => ApiError::BadRequest(invalid.to_string()),
+            other => {
+                tracing::error!(error = %other, "changing flags");
                 ApiError::Internal
-            })?;
-            app.cache.flags().apply_live(&update.spec);
-        }
-        None => {
-            app.cache.flags().apply_live(&update.spec);
-        }
-    }
+            }
+        })?;
     Ok(Json(view(app.cache.flags())))
 }
