@@ -2,7 +2,8 @@
 //! flags, a key inspector, invalidation, health, and a self-contained dashboard page.
 //!
 //! ```text
-//! GET  /            the dashboard page (HTML, CSS, JS and the uPlot chart library inline)
+//! GET  (the prefix) the dashboard page (HTML, CSS, JS and the uPlot chart library inline);
+//!                   axum serves a nested router's `/` at the prefix itself, without a slash
 //! GET  /stats       per cache name and tier: lookups by result, hit ratio, loads, coalesced,
 //!                   stale served, errors, load latency p50/p99; local bytes and entries
 //! GET  /flags       the flag table;  PUT /flags {"spec": "chains=off"} changes it live

@@ -20,8 +20,9 @@ use crate::stats::StatsReport;
 /// The admin routes for `admin`, to [`nest`](Router::nest) under a prefix of your choice
 /// (the page finds the data routes relative to its own address).
 ///
-/// The page (`GET /`) is public: it holds no data and asks for the token itself. Every other
-/// route answers `401` unless `admin`'s authorization check accepts the request.
+/// The page (`GET /`, which axum serves at the prefix itself: `/admin/cache`) is public: it
+/// holds no data and asks for the token itself. Every other route answers `401` unless
+/// `admin`'s authorization check accepts the request.
 ///
 /// ```
 /// use axum::Router;
