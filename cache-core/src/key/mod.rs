@@ -29,6 +29,7 @@
 //! collection key. `#` is escaped everywhere else, so it only appears in
 //! shortened keys, which therefore never equal a key that was not shortened.
 
+mod parse;
 mod part;
 mod record;
 mod stamp;
@@ -41,6 +42,7 @@ use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+pub use parse::KeyParseError;
 pub use stamp::{Micros, VersionStamp};
 pub(crate) use writer::escape_into;
 pub use writer::{KeyPart, KeyWriter};

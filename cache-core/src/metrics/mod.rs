@@ -30,10 +30,12 @@
 
 mod attrs;
 mod gauges;
+mod latency;
 mod names;
 #[cfg(feature = "prometheus")]
 pub mod prometheus;
 mod record;
+mod report;
 mod striped;
 
 use std::sync::Arc;
@@ -46,8 +48,10 @@ use crate::flags::Flags;
 use crate::stats::TierName;
 use crate::tier::local::LocalTier;
 pub(crate) use attrs::Lookup;
+pub use latency::LatencyBuckets;
 use names::Names;
 pub(crate) use record::{Event, Recorder};
+pub use report::{LookupCounts, NameReport};
 pub(crate) use striped::StripedCounter;
 
 const SECONDS: &[f64] = &[
@@ -107,10 +111,11 @@ impl Metrics {
         }
     }
 
-    fn load(&self, name: &str, took: Duration) {
+    fn load(&self, name: &str, took: Duration, failed: bool) {
         if let Some(i) = &self.instruments {
             i.names.with(name, |n| {
-                i.load_duration.record(took.as_secs_f64(), n.attrs.name())
+                i.load_duration.record(took.as_secs_f64(), n.attrs.name());
+                n.latency.record(took, failed);
             });
         }
     }

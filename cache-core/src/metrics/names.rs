@@ -15,6 +15,7 @@ use arc_swap::ArcSwap;
 use opentelemetry::metrics::AsyncInstrument;
 
 use super::attrs::{Lookup, NameAttrs, REQUEST_SLOTS, request_slot};
+use super::latency::LoadLatency;
 use super::striped::Striped;
 use crate::stats::TierName;
 
@@ -28,6 +29,8 @@ const SLOTS: usize = REQUEST_SLOTS + 1;
 pub(crate) struct NameMetrics {
     pub(crate) attrs: NameAttrs,
     counts: Striped<SLOTS>,
+    /// Load durations in the `cache.load.duration` buckets, for percentiles on demand.
+    pub(crate) latency: LoadLatency,
 }
 
 impl NameMetrics {
@@ -35,7 +38,18 @@ impl NameMetrics {
         NameMetrics {
             attrs: NameAttrs::new(name),
             counts: Striped::new(),
+            latency: LoadLatency::new(),
         }
+    }
+
+    /// The `cache.requests` count of [`request_slot`]'s `slot`.
+    pub(crate) fn requests(&self, slot: usize) -> u64 {
+        self.counts.sum(slot)
+    }
+
+    /// The `cache.coalesced` count.
+    pub(crate) fn coalesced(&self) -> u64 {
+        self.counts.sum(COALESCED)
     }
 
     #[inline]
@@ -109,6 +123,13 @@ impl Names {
     pub(crate) fn for_each(&self, mut f: impl FnMut(&NameMetrics)) {
         for metrics in self.by_name.load().values() {
             f(metrics);
+        }
+    }
+
+    /// Calls `f` with every name recorded so far and its metrics.
+    pub(crate) fn for_each_named(&self, mut f: impl FnMut(&str, &NameMetrics)) {
+        for (name, metrics) in self.by_name.load().iter() {
+            f(name, metrics);
         }
     }
 

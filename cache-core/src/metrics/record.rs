@@ -104,7 +104,7 @@ impl Recorder {
             }
             Event::LoadStarted => Stats::bump(&stats.loads),
             Event::LoadEnded(name, took, failed) => {
-                metrics.load(name, took);
+                metrics.load(name, took, failed);
                 if failed {
                     Stats::bump(&stats.load_errors);
                 }
@@ -132,6 +132,11 @@ impl Recorder {
                 metrics.tier_op(TierName::Remote, operation, took);
             }
         }
+    }
+
+    /// Per cache name, what the instruments counted so far (empty without a meter).
+    pub(crate) fn name_reports(&self) -> Vec<super::NameReport> {
+        self.metrics.name_reports()
     }
 
     /// The stats counted so far.

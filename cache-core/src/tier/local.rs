@@ -115,6 +115,12 @@ impl LocalTier {
         f.map(|f| f(&entry))
     }
 
+    /// The entry under `key` straight from moka, leaving this thread's front alone: for
+    /// inspecting, not serving.
+    pub(crate) fn peek(&self, key: &str) -> Option<Arc<LocalEntry>> {
+        self.cache.get(key)
+    }
+
     pub(crate) fn insert(&self, key: CacheKey, entry: LocalEntry) {
         self.cache.insert(key, Arc::new(entry));
     }

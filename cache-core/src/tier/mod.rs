@@ -7,6 +7,7 @@
 
 pub(crate) mod entry;
 mod front;
+pub mod inspect;
 pub mod local;
 pub mod memory;
 pub mod remote;

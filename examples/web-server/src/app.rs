@@ -14,6 +14,7 @@ use cache_redis::RedisTier;
 use crate::auth::TokenAuth;
 use crate::cached;
 use crate::config::Config;
+use crate::dashboard;
 use crate::db::{Db, SeedSize};
 use crate::likes::Likes;
 use crate::limits::MAX_BODY_BYTES;
@@ -99,7 +100,13 @@ pub fn router(state: AppState) -> Router {
 
 /// [`router`], with requests still running after `request_timeout` answered 503.
 pub fn router_with_timeout(state: AppState, request_timeout: Duration) -> Router {
-    let mut routes = Router::new();
+    let mut routes = Router::new()
+        .route("/", get(dashboard::landing))
+        .nest(
+            dashboard::MOUNT,
+            cache_admin::router(dashboard::admin(&state)),
+        )
+        .route("/admin/cache/", get(dashboard::to_dashboard));
     if state.auth.demo_enabled() {
         routes = routes.route("/demo/token", post(routes::demo::token));
     }

@@ -12,6 +12,7 @@ pub mod app;
 pub mod auth;
 pub mod cached;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod last_known;

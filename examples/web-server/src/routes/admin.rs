@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
+use cache_admin::{AdminError, BearerToken};
 use cache_core::Flags;
 use serde::Deserialize;
 
@@ -19,19 +20,8 @@ pub struct FlagUpdate {
 }
 
 fn authorize(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(ApiError::Unauthorized)?;
-    // Compare in constant time: the token is a secret.
-    let expected = app.admin_token.as_bytes();
-    let same_len = presented.len() == expected.len();
-    let diff = presented
-        .bytes()
-        .zip(expected.iter().cycle())
-        .fold(0_u8, |acc, (a, b)| acc | (a ^ b));
-    if same_len && diff == 0 {
+    // The same constant-time check the dashboard's routes use.
+    if BearerToken::new(&app.admin_token).accepts(headers) {
         Ok(())
     } else {
         Err(ApiError::Unauthorized)
@@ -79,19 +69,17 @@ pub async fn set_flags(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     authorize(&app, &headers)?;
     let Json(update) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    Flags::parse(&update.spec).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    match &app.shared_flags {
-        // Every node (this one included) applies it from the Redis hash within a second.
-        Some(shared) => {
-            shared.publish(&update.spec).await.map_err(|error| {
-                tracing::error!(%error, "publishing flags to Redis");
+    // The dashboard's flag change: validate whole, publish to every node through Redis (when
+    // configured), then apply here.
+    crate::dashboard::admin(&app)
+        .change_flags(&update.spec)
+        .await
+        .map_err(|error| match error {
+            AdminError::Flags(invalid) => ApiError::BadRequest(invalid.to_string()),
+            other => {
+                tracing::error!(error = %other, "changing flags");
                 ApiError::Internal
-            })?;
-            app.cache.flags().apply_live(&update.spec);
-        }
-        None => {
-            app.cache.flags().apply_live(&update.spec);
-        }
-    }
+            }
+        })?;
     Ok(Json(view(app.cache.flags())))
 }

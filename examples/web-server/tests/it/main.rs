@@ -4,7 +4,9 @@
 mod common;
 
 mod auth;
+mod browser;
 mod concurrent_patches;
+mod dashboard;
 mod http;
 mod lifecycle;
 mod otlp;
