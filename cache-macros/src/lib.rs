@@ -141,6 +141,9 @@ use proc_macro::TokenStream;
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let names = user_names(&Db, vec![1, 2, 404]).await.unwrap();
 /// assert_eq!((names.len(), names[&2].as_str()), (2, "user 2"));
+/// # }
+/// ```
+///
 /// # Adaptive entries
 ///
 /// `adapt = f` hands each loaded value to `f: fn(T) -> cache_core::Entry<T>` (a function path
