@@ -14,8 +14,8 @@
 //! is looked up before the key is allocated in [`probe`]. `#[cached(batch)]` functions go
 //! through [`batch`]. The traits in [`bounds`] carry the readable error messages.
 
-mod batch;
 mod adaptive;
+mod batch;
 mod bounds;
 mod key;
 mod load;
@@ -30,13 +30,13 @@ pub use crate::{
     global::global_ref,
 };
 
-pub use batch::{load_batch, load_batch_value};
 pub use adaptive::{
     adapt_for, load_option_adaptive, load_option_adaptive_sync, load_option_none_ttl_adaptive,
     load_option_none_ttl_adaptive_sync, load_result_adaptive, load_result_adaptive_sync,
     load_result_none_ttl_adaptive, load_result_none_ttl_adaptive_sync, load_value_adaptive,
     load_value_adaptive_sync,
 };
+pub use batch::{load_batch, load_batch_value};
 pub use bounds::{CachedValue, KeyArg, SharedError};
 pub use key::{KeyFromParts, KeyIsCacheKey, KeyProbe, key_part};
 pub use load::{

@@ -104,6 +104,52 @@ async fn overlapping_batches_on_two_nodes_load_each_id_once_through_the_leases()
     assert!(twice.is_empty(), "ids loaded more than once: {twice:?}");
 }
 
+/// Node B loads id 2 (holding its lease) and cannot finish until node A's batch has called
+/// its loader for id 1; A's batch wants ids 1 and 2. A batch that waited for id 2 before
+/// loading its own id 1 would wait for B while B waits for it, until the lease expired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_batch_loads_its_own_ids_while_it_waits_for_ids_another_node_is_loading() {
+    let remote = MemoryRemote::new();
+    let (a, b) = (with_remote(&remote), with_remote(&remote.node()));
+    let opts = Options::new().lease_ttl(std::time::Duration::from_secs(30));
+    let a_loaded = Arc::new(tokio::sync::Notify::new());
+    let b_waited_too_long = Arc::new(AtomicBool::new(false));
+    let b_started = Arc::new(tokio::sync::Notify::new());
+    let node_b = {
+        let (a_loaded, too_long) = (a_loaded.clone(), b_waited_too_long.clone());
+        let (b_started, opts) = (b_started.clone(), opts.clone());
+        tokio::spawn(async move {
+            let load = || async {
+                b_started.notify_one();
+                let waited =
+                    tokio::time::timeout(std::time::Duration::from_secs(10), a_loaded.notified());
+                too_long.store(waited.await.is_err(), Ordering::SeqCst);
+                Ok::<_, String>(name(2))
+            };
+            b.get_or_load(&user_key(&2), &opts, load).await
+        })
+    };
+    b_started.notified().await;
+    let asked = Mutex::new(Vec::new());
+    let load = |ids: Vec<u32>| {
+        asked.lock().unwrap().push(ids.clone());
+        a_loaded.notify_one();
+        async move { Ok::<_, String>(ids.iter().map(|&id| (id, name(id))).collect()) }
+    };
+    let got = a.get_or_load_many(vec![1, 2], user_key, &opts, load).await;
+    assert_eq!(got, Ok(names(&[1, 2])));
+    assert_eq!(node_b.await.unwrap(), Ok(name(2)));
+    assert_eq!(
+        *asked.lock().unwrap(),
+        vec![vec![1]],
+        "id 2 came from node B's load"
+    );
+    assert!(
+        !b_waited_too_long.load(Ordering::SeqCst),
+        "node A's batch did not load id 1 until node B's lease on id 2 was settled"
+    );
+}
+
 /// Writers bump ids' versions in the model and invalidate them while batches load random
 /// subsets. Once everything is quiet, no tier may hold a version older than the model's: a
 /// batch load that began before an invalidation never stored its result after it.

@@ -5,10 +5,10 @@
 
 mod common;
 
+mod adaptive;
 mod batch;
 mod batch_coalescing;
 mod clear;
-mod adaptive;
 mod codec;
 mod flags;
 mod force_refresh;

@@ -114,8 +114,10 @@ fn check(args: &CachedArgs, outline: &Outline, errors: &Errors) -> Option<(Ids, 
             let why = match arg {
                 "key" => "each id's key is the id itself (with the cache name and version)",
                 "cache_none" => "use `none_ttl` to cache ids the loader does not return",
-                "adapt" => "a batch stores every id as the options say (adaptive entries are \
-                            per single load)",
+                "adapt" => {
+                    "a batch stores every id as the options say (adaptive entries are \
+                            per single load)"
+                }
                 _ => "a batch has no per-id timeout",
             };
             errors.at(span, format!("`{arg}` does not apply to `batch`: {why}"));

@@ -8,7 +8,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::future::join_all;
+use futures_util::future::{join, join_all};
 use tracing::Instrument;
 
 use super::super::Cache;
@@ -89,14 +89,59 @@ impl Cache {
                 None => unknown.push(led),
             }
         }
-        let cold = self
+        let (cold, elsewhere) = self
             .lookup_remote::<I, S, E>(keys, unknown, opts, ticket, &mut answers)
             .await;
+        // This batch's own keys load while it waits for the keys other nodes are loading.
+        let waits = elsewhere.into_iter().map(|led| {
+            let key = &keys[led.slot].1;
+            self.wait_elsewhere::<S, E>(key, led, opts, ticket)
+        });
+        let own = self.load_batch(keys, cold, bypass, opts, &mut *load, absent);
+        let (own, waited) = join(own, join_all(waits)).await;
+        let mut late = Vec::new();
+        for waited in waited {
+            match waited {
+                Ok(cold) => late.push(cold),
+                Err((slot, value)) => answers.push((slot, Some(value))),
+            }
+        }
+        match own {
+            Ok(own) => answers.extend(own),
+            Err(error) => {
+                self.fail_cold::<I, S, E>(keys, late, &error, Duration::ZERO)
+                    .await;
+                return Err(error);
+            }
+        }
+        // The other node gave up (its lease expired or its read failed): load those here.
+        answers.extend(self.load_batch(keys, late, &[], opts, load, absent).await?);
+        Ok(answers)
+    }
+
+    /// Loads the `cold` keys and the `bypass`ed ones (flag off, not cached) with one loader
+    /// call, and stores each cold key's value (fenced) as a single load would.
+    async fn load_batch<'a, I, S, E, F, Fut>(
+        &'a self,
+        keys: &[(I, CacheKey)],
+        cold: Vec<Cold<'a>>,
+        bypass: &[usize],
+        opts: &Options,
+        load: &mut F,
+        absent: Option<&Absent<S>>,
+    ) -> Result<Vec<(usize, Option<S>)>, E>
+    where
+        I: Clone + Eq + Hash,
+        S: Cacheable,
+        E: Clone + Send + Sync + 'static,
+        F: FnMut(Vec<I>) -> Fut,
+        Fut: Future<Output = Result<HashMap<I, S>, E>>,
+    {
         let slots: Vec<usize> = (cold.iter().map(|c| c.led.slot))
             .chain(bypass.iter().copied())
             .collect();
         let Some(&first) = slots.first() else {
-            return Ok(answers);
+            return Ok(Vec::new());
         };
         let name = keys[first].1.cache_name();
         let ids: Vec<I> = slots.iter().map(|&slot| keys[slot].0.clone()).collect();
@@ -110,18 +155,13 @@ impl Cache {
         let found = match loaded {
             Ok(found) => found,
             Err(error) => {
-                let failed = cold.into_iter().map(|cold| async {
-                    let key = &keys[cold.led.slot].1;
-                    let ended = Event::LoadEnded(key.cache_name(), took, true);
-                    self.inner.recorder.record(ended);
-                    cold.lease.release().await;
-                    cold.led.share(Err::<S, E>(error.clone()));
-                });
-                join_all(failed).await;
+                self.fail_cold::<I, S, E>(keys, cold, &error, took).await;
                 return Err(error);
             }
         };
-        answers.extend((bypass.iter()).map(|&slot| (slot, found.get(&keys[slot].0).cloned())));
+        let mut answers: Vec<_> = (bypass.iter())
+            .map(|&slot| (slot, found.get(&keys[slot].0).cloned()))
+            .collect();
         let fills = cold.into_iter().map(|cold| {
             let id = &keys[cold.led.slot].0;
             let value = match found.get(id) {
@@ -132,6 +172,24 @@ impl Cache {
         });
         answers.extend(join_all(fills).await);
         Ok(answers)
+    }
+
+    /// A failed load of the `cold` keys: their leases go and their waiters get the error.
+    async fn fail_cold<I, S: Cacheable, E: Clone + Send + Sync + 'static>(
+        &self,
+        keys: &[(I, CacheKey)],
+        cold: Vec<Cold<'_>>,
+        error: &E,
+        took: Duration,
+    ) {
+        let failed = cold.into_iter().map(|cold| async {
+            let key = &keys[cold.led.slot].1;
+            let ended = Event::LoadEnded(key.cache_name(), took, true);
+            self.inner.recorder.record(ended);
+            cold.lease.release().await;
+            cold.led.share(Err::<S, E>(error.clone()));
+        });
+        join_all(failed).await;
     }
 
     /// Stores what the loader returned for one key (fenced, like a single load) and completes

@@ -28,7 +28,10 @@ enum Need {
 
 impl Cache {
     /// Answers (and completes the flights of) the led keys the remote tier has fresh; returns
-    /// the others with the fence their fill needs.
+    /// the others with the fence their fill needs, and apart the keys another node is loading
+    /// (leased elsewhere), which the batch waits for *while* it loads its own: waiting first
+    /// would let two nodes' overlapping batches each wait for the other until the leases
+    /// expired, and then both load.
     pub(super) async fn lookup_remote<'a, I, S, E>(
         &'a self,
         keys: &[(I, CacheKey)],
@@ -36,7 +39,7 @@ impl Cache {
         opts: &Options,
         ticket: Ticket,
         answers: &mut Vec<(usize, Option<S>)>,
-    ) -> Vec<Cold<'a>>
+    ) -> (Vec<Cold<'a>>, Vec<Led<'a>>)
     where
         S: Cacheable,
         E: Clone + Send + Sync + 'static,
@@ -48,7 +51,7 @@ impl Cache {
                 recorder.record(Event::Miss);
                 self.cold(key(&led), led, ticket, RemoteFill::Skip, LeaseState::Failed)
             });
-            return cold.collect();
+            return (cold.collect(), Vec::new());
         };
         let wanted: Vec<&CacheKey> = unknown.iter().map(key).collect();
         let stored: Vec<Option<Stored>> = match remote.read_many(&wanted).await {
@@ -99,28 +102,31 @@ impl Cache {
             }
         }))
         .await;
-        let waits = join_all(needs.into_iter().zip(leases).map(|((led, need), lease)| {
-            self.settle_lease::<S, E>(key(&led), led, need, lease, opts, ticket)
-        }))
-        .await;
-        let mut cold = Vec::new();
-        for settled in waits {
-            match settled {
-                Ok(ready) => cold.push(ready),
-                Err((slot, value)) => answers.push((slot, Some(value))),
+        let (mut cold, mut elsewhere) = (Vec::new(), Vec::new());
+        for ((led, need), lease) in needs.into_iter().zip(leases) {
+            let key = key(&led);
+            match (need, lease) {
+                (Need::Fill(fill), _) => {
+                    cold.push(self.cold(key, led, ticket, fill, LeaseState::Failed));
+                }
+                (_, None) => {
+                    let skip = RemoteFill::Skip;
+                    cold.push(self.cold(key, led, ticket, skip, LeaseState::Failed));
+                }
+                (_, Some(LeaseState::Elsewhere)) => elsewhere.push(led),
+                (_, Some(lease)) => cold.push(self.cold_with_lease(key, led, ticket, lease)),
             }
         }
-        cold
+        (cold, elsewhere)
     }
 
-    /// A led key after its lease attempt: another node's load is awaited (its value answers
-    /// the key, `Err` here), anything else makes the key cold with the matching fence.
-    async fn settle_lease<'a, S, E>(
+    /// Waits for another node's load of a key this batch leads in this process: its value
+    /// answers the key (`Err` here); a lease that expired or was given up makes the key cold,
+    /// to be loaded by this batch with the matching fence.
+    pub(super) async fn wait_elsewhere<'a, S, E>(
         &'a self,
         key: &CacheKey,
         led: Led<'a>,
-        need: Need,
-        lease: Option<LeaseState>,
         opts: &Options,
         ticket: Ticket,
     ) -> Result<Cold<'a>, (usize, S)>
@@ -128,32 +134,30 @@ impl Cache {
         S: Cacheable,
         E: Clone + Send + Sync + 'static,
     {
-        let lease = match (need, lease) {
-            (Need::Fill(fill), _) => {
-                return Ok(self.cold(key, led, ticket, fill, LeaseState::Failed));
+        match self.await_other_process::<S>(key, opts).await {
+            LeaseWait::Value(value) => {
+                let slot = led.slot;
+                led.share(Ok::<S, E>(value.clone()));
+                Err((slot, value))
             }
-            (_, None) => {
-                let skip = RemoteFill::Skip;
-                return Ok(self.cold(key, led, ticket, skip, LeaseState::Failed));
-            }
-            (_, Some(LeaseState::Elsewhere)) => {
-                match self.await_other_process::<S>(key, opts).await {
-                    LeaseWait::Value(value) => {
-                        let slot = led.slot;
-                        led.share(Ok::<S, E>(value.clone()));
-                        return Err((slot, value));
-                    }
-                    LeaseWait::Lease(state) => state,
-                }
-            }
-            (_, Some(state)) => state,
-        };
+            LeaseWait::Lease(lease) => Ok(self.cold_with_lease(key, led, ticket, lease)),
+        }
+    }
+
+    /// A cold key whose fill is fenced by the lease state it ended with.
+    fn cold_with_lease<'a>(
+        &self,
+        key: &CacheKey,
+        led: Led<'a>,
+        ticket: Ticket,
+        lease: LeaseState,
+    ) -> Cold<'a> {
         let fill = match lease {
             LeaseState::Held(token) => RemoteFill::Fenced(Fence::Lease(token)),
             LeaseState::Unsupported => RemoteFill::Plain,
             LeaseState::Elsewhere | LeaseState::Failed => RemoteFill::Skip,
         };
-        Ok(self.cold(key, led, ticket, fill, lease))
+        self.cold(key, led, ticket, fill, lease)
     }
 
     fn cold<'a>(
