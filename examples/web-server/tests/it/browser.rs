@@ -195,16 +195,7 @@ async fn dashboard_in_chromium(redis_url: Option<String>) {
         "document.getElementById('flag-result').textContent === 'applied: chains=off'",
     )
     .await;
-    let table: Value = server
-        .client
-        .get(format!("{}/admin/cache/flags", server.base))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let table = server.admin_json("/admin/cache/flags").await;
     assert!(
         table["flags"]
             .as_array()
@@ -215,18 +206,7 @@ async fn dashboard_in_chromium(redis_url: Option<String>) {
 
     // The key inspector finds a post the load cached; the invalidate box drops it.
     let key = web_server::cached::post_cache_key(&1);
-    page.find(Locator::Css("#inspect-key"))
-        .await
-        .unwrap()
-        .send_keys(key.as_str())
-        .await
-        .unwrap();
-    page.find(Locator::Css("#inspect-form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit(&page, "#inspect-key", key.as_str(), "#inspect-form button").await;
     until(
         &page,
         "the inspector shows the local entry",
@@ -236,18 +216,13 @@ async fn dashboard_in_chromium(redis_url: Option<String>) {
     save_screenshot(&page).await;
     stop.store(true, Ordering::Relaxed);
     load.await.unwrap();
-    page.find(Locator::Css("#invalidate-target"))
-        .await
-        .unwrap()
-        .send_keys(key.as_str())
-        .await
-        .unwrap();
-    page.find(Locator::Css("#invalidate-form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit(
+        &page,
+        "#invalidate-target",
+        key.as_str(),
+        "#invalidate-form button",
+    )
+    .await;
     until(
         &page,
         "the page confirms the invalidation",
@@ -306,4 +281,12 @@ async fn the_dashboard_draws_live_data_and_switches_a_flag_in_chromium() {
 async fn the_dashboard_works_in_chromium_with_redis() {
     let redis = RedisServer::start();
     dashboard_in_chromium(Some(redis.url())).await;
+}
+
+/// Types `text` into the field `input` and clicks `button`.
+async fn submit(page: &Client, input: &str, text: &str, button: &str) {
+    let field = page.find(Locator::Css(input)).await.unwrap();
+    field.send_keys(text).await.unwrap();
+    let button = page.find(Locator::Css(button)).await.unwrap();
+    button.click().await.unwrap();
 }

@@ -101,16 +101,7 @@ async fn the_dashboard_api_reports_the_example_caches_on_the_embedded_default() 
         .await
         .unwrap();
     assert_eq!(changed.status(), StatusCode::OK);
-    let table: Value = server
-        .client
-        .get(format!("{}/admin/flags", server.base))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let table = server.admin_json("/admin/flags").await;
     assert!(
         table["flags"]
             .as_array()

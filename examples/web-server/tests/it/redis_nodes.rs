@@ -76,16 +76,7 @@ async fn two_nodes_share_values_flags_and_invalidations_through_redis() {
         .unwrap();
     assert_eq!(put.status(), StatusCode::OK);
     eventually("node b sees chains=off", async || {
-        let flags: Value = b
-            .client
-            .get(format!("{}/admin/flags", b.base))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let flags = b.admin_json("/admin/flags").await;
         flags["flags"]
             .as_array()
             .unwrap()

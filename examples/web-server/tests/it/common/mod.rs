@@ -27,6 +27,17 @@ pub struct Server {
     pub client: reqwest::Client,
 }
 
+impl Server {
+    /// `GET path` with the admin token, as JSON.
+    pub async fn admin_json(&self, path: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(TOKEN);
+        response.send().await.unwrap().json().await.unwrap()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         for suffix in ["", "-wal", "-shm"] {
