@@ -1,6 +1,7 @@
 //! `Options::force_refresh` through Redis: the forced value replaces what Redis holds and
 //! reaches other nodes, and a load that held the key's lease before the forced call cannot
-//! put its older value back (its fill is fenced out by the forced write).
+//! put its older value back (its fill is fenced out by the forced write). Single node and a
+//! 3-node Cluster.
 
 use crate::common;
 
@@ -8,8 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cache_core::{CacheKey, Options};
-use cache_redis::test_support::RedisServer;
-use common::{Calls, eventually, node, tier};
+use cache_redis::RedisTier;
+use cache_redis::test_support::{RedisCluster, RedisServer};
+use common::{Calls, cluster_tier, eventually, node, tier};
 use tokio::sync::Notify;
 
 const WITHIN: Duration = Duration::from_secs(5);
@@ -21,10 +23,31 @@ fn forced() -> Options {
 #[tokio::test]
 async fn a_forced_value_replaces_the_redis_entry_and_reaches_other_nodes() {
     let server = RedisServer::start();
-    let (a, b) = (
-        node(&tier(&server.url()).await),
-        node(&tier(&server.url()).await),
-    );
+    forced_value_replaces_the_entry(async || tier(&server.url()).await).await;
+}
+
+#[tokio::test]
+async fn on_a_cluster_a_forced_value_replaces_the_entry_and_reaches_other_nodes() {
+    let cluster = RedisCluster::start();
+    let urls = cluster.urls();
+    forced_value_replaces_the_entry(async || cluster_tier(&urls).await).await;
+}
+
+#[tokio::test]
+async fn a_load_holding_the_lease_before_a_forced_call_cannot_overwrite_its_value() {
+    let server = RedisServer::start();
+    older_load_cannot_overwrite(async || tier(&server.url()).await).await;
+}
+
+#[tokio::test]
+async fn on_a_cluster_a_load_holding_the_lease_before_a_forced_call_cannot_overwrite_it() {
+    let cluster = RedisCluster::start();
+    let urls = cluster.urls();
+    older_load_cannot_overwrite(async || cluster_tier(&urls).await).await;
+}
+
+async fn forced_value_replaces_the_entry(connect: impl AsyncFn() -> RedisTier) {
+    let (a, b) = (node(&connect().await), node(&connect().await));
     let key = CacheKey::new("rate", &1);
     let old = || async { Ok::<_, String>("old".to_string()) };
     assert_eq!(
@@ -46,15 +69,13 @@ async fn a_forced_value_replaces_the_redis_entry_and_reaches_other_nodes() {
         || async { b.get::<String>(&key).await.as_deref() == Some("new") },
     )
     .await;
-    let fresh_node = node(&tier(&server.url()).await);
+    let fresh_node = node(&connect().await);
     assert_eq!(fresh_node.get::<String>(&key).await.as_deref(), Some("new"));
     assert_eq!(a.stats().errors + b.stats().errors, 0);
 }
 
-#[tokio::test]
-async fn a_load_holding_the_lease_before_a_forced_call_cannot_overwrite_its_value() {
-    let server = RedisServer::start();
-    let a = node(&tier(&server.url()).await);
+async fn older_load_cannot_overwrite(connect: impl AsyncFn() -> RedisTier) {
+    let a = node(&connect().await);
     let key = CacheKey::new("price", &1);
     let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     let older = {
@@ -77,7 +98,7 @@ async fn a_load_holding_the_lease_before_a_forced_call_cannot_overwrite_its_valu
     release.notify_one();
     assert_eq!(older.await.unwrap(), Ok("older".to_string()));
 
-    let fresh_node = node(&tier(&server.url()).await);
+    let fresh_node = node(&connect().await);
     assert_eq!(
         fresh_node.get::<String>(&key).await.as_deref(),
         Some("forced"),
