@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
@@ -35,6 +36,9 @@ pub(crate) enum LeaderKind {
 
 pub(crate) struct Flight {
     kind: LeaderKind,
+    /// Callers that joined as waiters; changed only under the flights' lock while the flight
+    /// is in the map, so once it is out of the map the count is final.
+    waiters: AtomicUsize,
     state: watch::Sender<FlightState>,
     settled: Mutex<bool>,
     wake_sync: Condvar,
@@ -62,6 +66,7 @@ impl SingleFlight {
     pub(crate) fn join(&self, key: &CacheKey, kind: LeaderKind) -> Role<'_> {
         let mut flights = self.flights.lock();
         if let Some(flight) = flights.get(key) {
+            flight.waiters.fetch_add(1, Relaxed);
             return Role::Waiter(Arc::clone(flight));
         }
         Role::Leader(self.start(&mut flights, key, kind))
@@ -82,6 +87,7 @@ impl SingleFlight {
     ) -> LeaderGuard<'_> {
         let flight = Arc::new(Flight {
             kind,
+            waiters: AtomicUsize::new(0),
             state: watch::Sender::new(FlightState::Pending),
             settled: Mutex::new(false),
             wake_sync: Condvar::new(),
@@ -112,15 +118,23 @@ impl SingleFlight {
         self.flights.lock().len()
     }
 
-    fn finish(&self, key: &CacheKey, flight: &Arc<Flight>, state: FlightState) {
-        {
+    /// Takes the flight out of the map and hands `state` to its waiters. With none (the
+    /// common case: one caller per key) `state` is never built, so the leader's value is not
+    /// copied for nobody, and nobody is woken.
+    fn finish(&self, key: &CacheKey, flight: &Arc<Flight>, state: impl FnOnce() -> FlightState) {
+        let waiters = {
             let mut flights = self.flights.lock();
             // Only remove our own flight: after an abandonment a new leader may own the slot.
             if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
                 flights.remove(key);
             }
+            // Out of the map (here, or earlier by `detach`/`lead`): nobody joins any more.
+            flight.waiters.load(Relaxed)
+        };
+        if waiters == 0 {
+            return;
         }
-        flight.state.send_replace(state);
+        flight.state.send_replace(state());
         *flight.settled.lock() = true;
         flight.wake_sync.notify_all();
     }
@@ -175,10 +189,11 @@ pub(crate) struct LeaderGuard<'a> {
 }
 
 impl LeaderGuard<'_> {
-    pub(crate) fn complete(mut self, outcome: SharedValue) {
+    /// Ends the flight with the outcome `outcome` builds, called only if someone waits.
+    pub(crate) fn complete(mut self, outcome: impl FnOnce() -> SharedValue) {
         self.finished = true;
-        self.flights
-            .finish(&self.key, &self.flight, FlightState::Done(outcome));
+        let done = || FlightState::Done(outcome());
+        self.flights.finish(&self.key, &self.flight, done);
     }
 }
 
@@ -186,7 +201,7 @@ impl Drop for LeaderGuard<'_> {
     fn drop(&mut self) {
         if !self.finished {
             self.flights
-                .finish(&self.key, &self.flight, FlightState::Abandoned);
+                .finish(&self.key, &self.flight, || FlightState::Abandoned);
         }
     }
 }
