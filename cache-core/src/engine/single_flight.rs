@@ -8,8 +8,8 @@
 //! forever and nobody sees an error that was never produced.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
@@ -39,14 +39,19 @@ pub(crate) struct Flight {
     /// Callers that joined as waiters; changed only under the flights' lock while the flight
     /// is in the map, so once it is out of the map the count is final.
     waiters: AtomicUsize,
-    state: watch::Sender<FlightState>,
+    /// Made by the first waiter (or by `finish` for it): a leader alone never needs one.
+    state: OnceLock<watch::Sender<FlightState>>,
     settled: Mutex<bool>,
     wake_sync: Condvar,
 }
 
+/// Keyed with foldhash, randomly seeded per process like the local tier's map: every cold
+/// read inserts and removes its key, and SipHash was a visible part of that.
+type Flights = HashMap<CacheKey, Arc<Flight>, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 pub(crate) struct SingleFlight {
-    flights: Mutex<HashMap<CacheKey, Arc<Flight>>>,
+    flights: Mutex<Flights>,
 }
 
 pub(crate) enum Role<'a> {
@@ -79,16 +84,11 @@ impl SingleFlight {
         self.start(&mut self.flights.lock(), key, kind)
     }
 
-    fn start(
-        &self,
-        flights: &mut HashMap<CacheKey, Arc<Flight>>,
-        key: &CacheKey,
-        kind: LeaderKind,
-    ) -> LeaderGuard<'_> {
+    fn start(&self, flights: &mut Flights, key: &CacheKey, kind: LeaderKind) -> LeaderGuard<'_> {
         let flight = Arc::new(Flight {
             kind,
             waiters: AtomicUsize::new(0),
-            state: watch::Sender::new(FlightState::Pending),
+            state: OnceLock::new(),
             settled: Mutex::new(false),
             wake_sync: Condvar::new(),
         });
@@ -134,19 +134,24 @@ impl SingleFlight {
         if waiters == 0 {
             return;
         }
-        flight.state.send_replace(state());
+        flight.channel().send_replace(state());
         *flight.settled.lock() = true;
         flight.wake_sync.notify_all();
     }
 }
 
 impl Flight {
+    fn channel(&self) -> &watch::Sender<FlightState> {
+        self.state
+            .get_or_init(|| watch::Sender::new(FlightState::Pending))
+    }
+
     pub(crate) fn kind(&self) -> LeaderKind {
         self.kind
     }
 
     fn outcome(&self) -> Waited {
-        match &*self.state.borrow() {
+        match &*self.channel().borrow() {
             FlightState::Done(v) => Waited::Done(Arc::clone(v)),
             FlightState::Pending | FlightState::Abandoned => Waited::Abandoned,
         }
@@ -154,7 +159,7 @@ impl Flight {
 
     /// Waits asynchronously for the leader's outcome, at most `limit` when given.
     pub(crate) async fn wait(&self, limit: Option<Duration>) -> Waited {
-        let mut rx = self.state.subscribe();
+        let mut rx = self.channel().subscribe();
         let settled = async {
             // An error means the sender is gone, which only happens after `finish`.
             let _ = rx.wait_for(|s| !matches!(s, FlightState::Pending)).await;
