@@ -124,9 +124,12 @@ impl SingleFlight {
     fn finish(&self, key: &CacheKey, flight: &Arc<Flight>, state: impl FnOnce() -> FlightState) {
         let waiters = {
             let mut flights = self.flights.lock();
-            // Only remove our own flight: after an abandonment a new leader may own the slot.
-            if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
-                flights.remove(key);
+            // Only remove our own flight: after an abandonment a new leader may own the slot
+            // (then it goes back; one hash of the key in the common case instead of two).
+            if let Some(found) = flights.remove(key)
+                && !Arc::ptr_eq(&found, flight)
+            {
+                flights.insert(key.clone(), found);
             }
             // Out of the map (here, or earlier by `detach`/`lead`): nobody joins any more.
             flight.waiters.load(Relaxed)
