@@ -123,12 +123,12 @@ impl Cache {
             let generation = self.generation_now();
             // A flight that finished between our lookup and our join has filled the local tier.
             if let Some(value) = self.peek_local::<T>(key, opts) {
-                guard.complete(share(Ok::<T, E>(value.clone())));
+                guard.complete(|| share(Ok::<T, E>(value.clone())));
                 return Ok(value);
             }
             let lease = match self.read_remote::<T>(key, opts, ticket).await {
                 RemoteRead::Found(found, state) => {
-                    guard.complete(share(Ok::<T, E>(found.value.clone())));
+                    guard.complete(|| share(Ok::<T, E>(found.value.clone())));
                     if state != Freshness::Stale {
                         recorder.record(Event::Served(TierName::Remote));
                         return Ok(found.value);
@@ -146,7 +146,7 @@ impl Cache {
             let lease = match lease {
                 LeaseState::Elsewhere => match self.await_other_process::<T>(key, opts).await {
                     LeaseWait::Value(value) => {
-                        guard.complete(share(Ok::<T, E>(value.clone())));
+                        guard.complete(|| share(Ok::<T, E>(value.clone())));
                         return Ok(value);
                     }
                     LeaseWait::Lease(state) => state,
@@ -184,7 +184,7 @@ impl Cache {
             } else {
                 lease.release().await;
             }
-            guard.complete(share(result.clone()));
+            guard.complete(|| share(result.clone()));
             return result.map_err(on_err);
         }
     }

@@ -48,7 +48,7 @@ impl Cache {
             generation: self.generation_now(),
         };
         let (result, kept) = run.load_and_store(self, key, opts, plan).await;
-        guard.complete(share(result.clone()));
+        guard.complete(|| share(result.clone()));
         if kept == Kept::Yes
             && let Some(remote) = self.remote_for(opts)
         {
@@ -72,7 +72,7 @@ impl Cache {
     {
         let (ticket, guard) = self.fence_out_older(key, LeaderKind::Sync);
         let result = self.load_sync(key, opts, load, ticket);
-        guard.complete(share(result.clone()));
+        guard.complete(|| share(result.clone()));
         result
     }
 

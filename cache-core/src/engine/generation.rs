@@ -39,7 +39,13 @@ impl Current {
 
     /// `key` as the remote tier knows it in this generation.
     pub(crate) fn key(&self, key: &CacheKey) -> String {
-        format!("{}{}", self.prefix, key.as_str())
+        // Two copies into one exact allocation: `format!` costs several times as much on
+        // every remote call (it went through `fmt` and grew its buffer).
+        let key = key.as_str();
+        let mut text = String::with_capacity(self.prefix.len() + key.len());
+        text.push_str(&self.prefix);
+        text.push_str(key);
+        text
     }
 }
 
@@ -96,14 +102,21 @@ impl Generation {
     /// the next call (the error counts as that call's failure).
     pub(crate) async fn ready(&self, tier: &dyn RemoteTier) -> Result<Arc<Current>> {
         if !self.known.load(Ordering::Acquire) {
-            let _reading = self.reading.lock().await;
-            if !self.known.load(Ordering::Acquire) {
-                let number = tier.generation(&self.counter).await?;
-                self.advance_to(number);
-                self.known.store(true, Ordering::Release);
-            }
+            // Boxed: only the first call reads, and its future would otherwise be part of
+            // (and copied with) every remote call's.
+            Box::pin(self.first_read(tier)).await?;
         }
         Ok(self.now())
+    }
+
+    async fn first_read(&self, tier: &dyn RemoteTier) -> Result<()> {
+        let _reading = self.reading.lock().await;
+        if !self.known.load(Ordering::Acquire) {
+            let number = tier.generation(&self.counter).await?;
+            self.advance_to(number);
+            self.known.store(true, Ordering::Release);
+        }
+        Ok(())
     }
 
     /// Forgets that the generation is known, so the next remote call reads it again (after

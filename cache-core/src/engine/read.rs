@@ -17,7 +17,9 @@ use crate::{CacheKey, Cacheable, Options, Tiers, clock};
 /// A value found in a tier together with its lifetimes and provenance.
 pub(crate) struct Found<T> {
     pub(crate) value: T,
-    pub(crate) shared: SharedValue,
+    /// The tier's shared copy when it came from one (the local tier); a value decoded from
+    /// the remote tier gets one only when a tier above keeps it (see [`Found::shared`]).
+    pub(crate) shared: Option<SharedValue>,
     pub(crate) meta: EntryMeta,
     /// Length of its envelope before compression (its weight in the local tier).
     pub(crate) weight: usize,
@@ -25,6 +27,16 @@ pub(crate) struct Found<T> {
     pub(crate) token: Option<Token>,
     /// Taken before it was read: storing it again (fail-safe) is fenced by this.
     pub(crate) ticket: Ticket,
+}
+
+impl<T: Cacheable> Found<T> {
+    /// The value as the tiers share it: the tier's copy, or a new one.
+    pub(crate) fn shared(&self) -> SharedValue {
+        match &self.shared {
+            Some(shared) => Arc::clone(shared),
+            None => Arc::new(self.value.clone()),
+        }
+    }
 }
 
 /// What the request and local tiers had.
@@ -105,7 +117,7 @@ impl Cache {
                 state => Upper::Refresh(
                     Found {
                         value: value.clone(),
-                        shared: Arc::clone(&entry.value),
+                        shared: Some(Arc::clone(&entry.value)),
                         meta: entry.meta,
                         weight: entry.weight as usize,
                         token: entry.token,

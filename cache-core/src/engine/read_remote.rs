@@ -2,8 +2,6 @@
 //! and the plain reads (`get`, `get_many`) built on both. A tier failure is a miss (counted by
 //! [`Remote`](super::remote::Remote)); a corrupt entry is counted, deleted and treated as absent.
 
-use std::sync::Arc;
-
 use super::Cache;
 use super::freshness::{self, Freshness};
 use super::read::{Found, Upper};
@@ -87,7 +85,8 @@ impl Cache {
                     return RemoteRead::Absent;
                 }
                 let found = Found {
-                    shared: Arc::new(value.clone()),
+                    // Copied only if a tier above keeps it (`keep_found`).
+                    shared: None,
                     value,
                     meta,
                     weight,

@@ -66,14 +66,14 @@ impl Cache {
             Outcome::Done((result, _)) => self.settle_refresh(key, opts, found, stale, result),
             Outcome::Soft | Outcome::Hard => {
                 self.inner.recorder.record(Event::StaleServed);
-                self.backfill_request(key, opts, &found.shared, found.ticket);
+                self.backfill_request(key, opts, &found.shared(), found.ticket);
                 found.value
             }
         }
     }
 
     /// Decides who refreshes `found`: the first caller gets the guard, the others are served.
-    pub(crate) fn refresh_turn<T>(
+    pub(crate) fn refresh_turn<T: Cacheable>(
         &self,
         key: &CacheKey,
         opts: &Options,
@@ -90,7 +90,7 @@ impl Cache {
             } else {
                 Event::Served(TierName::Local)
             });
-            self.backfill_request(key, opts, &found.shared, found.ticket);
+            self.backfill_request(key, opts, &found.shared(), found.ticket);
             return RefreshTurn::Serve(found.value);
         };
         if !stale {
@@ -101,7 +101,7 @@ impl Cache {
 
     /// The value a refresher returns: the new one, or on failure the one it was refreshing
     /// (fail-safe), which then counts as fresh for a short while.
-    pub(crate) fn settle_refresh<T, E>(
+    pub(crate) fn settle_refresh<T: Cacheable, E>(
         &self,
         key: &CacheKey,
         opts: &Options,
@@ -122,14 +122,19 @@ impl Cache {
 
     /// After a failed refresh, let the stale value count as fresh locally for a short while so a
     /// failing backend is not called by every request (FusionCache's fail-safe throttle).
-    fn throttle_after_failure<T>(&self, key: &CacheKey, opts: &Options, found: &Found<T>) {
+    fn throttle_after_failure<T: Cacheable>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        found: &Found<T>,
+    ) {
         let mut meta = found.meta;
         let throttle = clock::millis(opts.fail_safe_throttle_value());
         meta.fresh_until_ms = clock::now_ms().saturating_add(throttle);
         meta.stale_until_ms = meta.stale_until_ms.max(meta.fresh_until_ms);
         // Fenced by the ticket of the read that found it: an invalidation since then wins.
         let size = (meta, found.weight);
-        self.put_local(key, opts, &found.shared, size, found.token, found.ticket);
+        self.put_local(key, opts, &found.shared(), size, found.token, found.ticket);
     }
 }
 

@@ -246,14 +246,14 @@ impl Remote<'_> {
         operation: &'static str,
         call: impl Future<Output = Result<R>>,
     ) -> Result<R> {
-        let started = Instant::now();
+        let recorder = &self.inner.recorder;
+        let started = recorder.times_remote_calls().then(Instant::now);
         let result = call
             .instrument(tracing::debug_span!("cache.remote", operation))
             .await;
-        let took = started.elapsed();
-        self.inner
-            .recorder
-            .record(Event::RemoteCall(operation, took));
+        if let Some(started) = started {
+            recorder.record(Event::RemoteCall(operation, started.elapsed()));
+        }
         result.inspect_err(|error| {
             count_failure(&self.inner.recorder, TierName::Remote, error, operation);
         })

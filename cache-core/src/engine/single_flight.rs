@@ -8,7 +8,8 @@
 //! forever and nobody sees an error that was never produced.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
@@ -35,14 +36,22 @@ pub(crate) enum LeaderKind {
 
 pub(crate) struct Flight {
     kind: LeaderKind,
-    state: watch::Sender<FlightState>,
+    /// Callers that joined as waiters; changed only under the flights' lock while the flight
+    /// is in the map, so once it is out of the map the count is final.
+    waiters: AtomicUsize,
+    /// Made by the first waiter (or by `finish` for it): a leader alone never needs one.
+    state: OnceLock<watch::Sender<FlightState>>,
     settled: Mutex<bool>,
     wake_sync: Condvar,
 }
 
+/// Keyed with foldhash, randomly seeded per process like the local tier's map: every cold
+/// read inserts and removes its key, and SipHash was a visible part of that.
+type Flights = HashMap<CacheKey, Arc<Flight>, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 pub(crate) struct SingleFlight {
-    flights: Mutex<HashMap<CacheKey, Arc<Flight>>>,
+    flights: Mutex<Flights>,
 }
 
 pub(crate) enum Role<'a> {
@@ -62,6 +71,7 @@ impl SingleFlight {
     pub(crate) fn join(&self, key: &CacheKey, kind: LeaderKind) -> Role<'_> {
         let mut flights = self.flights.lock();
         if let Some(flight) = flights.get(key) {
+            flight.waiters.fetch_add(1, Relaxed);
             return Role::Waiter(Arc::clone(flight));
         }
         Role::Leader(self.start(&mut flights, key, kind))
@@ -74,15 +84,11 @@ impl SingleFlight {
         self.start(&mut self.flights.lock(), key, kind)
     }
 
-    fn start(
-        &self,
-        flights: &mut HashMap<CacheKey, Arc<Flight>>,
-        key: &CacheKey,
-        kind: LeaderKind,
-    ) -> LeaderGuard<'_> {
+    fn start(&self, flights: &mut Flights, key: &CacheKey, kind: LeaderKind) -> LeaderGuard<'_> {
         let flight = Arc::new(Flight {
             kind,
-            state: watch::Sender::new(FlightState::Pending),
+            waiters: AtomicUsize::new(0),
+            state: OnceLock::new(),
             settled: Mutex::new(false),
             wake_sync: Condvar::new(),
         });
@@ -112,27 +118,43 @@ impl SingleFlight {
         self.flights.lock().len()
     }
 
-    fn finish(&self, key: &CacheKey, flight: &Arc<Flight>, state: FlightState) {
-        {
+    /// Takes the flight out of the map and hands `state` to its waiters. With none (the
+    /// common case: one caller per key) `state` is never built, so the leader's value is not
+    /// copied for nobody, and nobody is woken.
+    fn finish(&self, key: &CacheKey, flight: &Arc<Flight>, state: impl FnOnce() -> FlightState) {
+        let waiters = {
             let mut flights = self.flights.lock();
-            // Only remove our own flight: after an abandonment a new leader may own the slot.
-            if flights.get(key).is_some_and(|f| Arc::ptr_eq(f, flight)) {
-                flights.remove(key);
+            // Only remove our own flight: after an abandonment a new leader may own the slot
+            // (then it goes back; one hash of the key in the common case instead of two).
+            if let Some(found) = flights.remove(key)
+                && !Arc::ptr_eq(&found, flight)
+            {
+                flights.insert(key.clone(), found);
             }
+            // Out of the map (here, or earlier by `detach`/`lead`): nobody joins any more.
+            flight.waiters.load(Relaxed)
+        };
+        if waiters == 0 {
+            return;
         }
-        flight.state.send_replace(state);
+        flight.channel().send_replace(state());
         *flight.settled.lock() = true;
         flight.wake_sync.notify_all();
     }
 }
 
 impl Flight {
+    fn channel(&self) -> &watch::Sender<FlightState> {
+        self.state
+            .get_or_init(|| watch::Sender::new(FlightState::Pending))
+    }
+
     pub(crate) fn kind(&self) -> LeaderKind {
         self.kind
     }
 
     fn outcome(&self) -> Waited {
-        match &*self.state.borrow() {
+        match &*self.channel().borrow() {
             FlightState::Done(v) => Waited::Done(Arc::clone(v)),
             FlightState::Pending | FlightState::Abandoned => Waited::Abandoned,
         }
@@ -140,7 +162,7 @@ impl Flight {
 
     /// Waits asynchronously for the leader's outcome, at most `limit` when given.
     pub(crate) async fn wait(&self, limit: Option<Duration>) -> Waited {
-        let mut rx = self.state.subscribe();
+        let mut rx = self.channel().subscribe();
         let settled = async {
             // An error means the sender is gone, which only happens after `finish`.
             let _ = rx.wait_for(|s| !matches!(s, FlightState::Pending)).await;
@@ -175,10 +197,11 @@ pub(crate) struct LeaderGuard<'a> {
 }
 
 impl LeaderGuard<'_> {
-    pub(crate) fn complete(mut self, outcome: SharedValue) {
+    /// Ends the flight with the outcome `outcome` builds, called only if someone waits.
+    pub(crate) fn complete(mut self, outcome: impl FnOnce() -> SharedValue) {
         self.finished = true;
-        self.flights
-            .finish(&self.key, &self.flight, FlightState::Done(outcome));
+        let done = || FlightState::Done(outcome());
+        self.flights.finish(&self.key, &self.flight, done);
     }
 }
 
@@ -186,7 +209,7 @@ impl Drop for LeaderGuard<'_> {
     fn drop(&mut self) {
         if !self.finished {
             self.flights
-                .finish(&self.key, &self.flight, FlightState::Abandoned);
+                .finish(&self.key, &self.flight, || FlightState::Abandoned);
         }
     }
 }

@@ -107,10 +107,21 @@ impl Cache {
     }
 
     /// Backfills a value found in the remote tier into the tiers above.
-    pub(crate) fn keep_found<T>(&self, key: &CacheKey, opts: &Options, found: &Found<T>) {
+    pub(crate) fn keep_found<T: Cacheable>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        found: &Found<T>,
+    ) {
+        let scoped = opts.uses(Tiers::REQUEST) && request::in_request_scope();
+        if self.local_for(opts).is_none() && !scoped {
+            // No tier above to keep it: the value is not copied into a shared one for nothing.
+            return;
+        }
+        let shared = found.shared();
         let size = (found.meta, found.weight);
-        if self.put_local(key, opts, &found.shared, size, found.token, found.ticket) {
-            self.backfill_request(key, opts, &found.shared, found.ticket);
+        if self.put_local(key, opts, &shared, size, found.token, found.ticket) {
+            self.backfill_request(key, opts, &shared, found.ticket);
         }
     }
 

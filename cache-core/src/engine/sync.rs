@@ -105,12 +105,12 @@ impl Cache {
             };
             let ticket = self.ticket();
             if let Some(value) = self.peek_local::<T>(key, opts) {
-                guard.complete(std::sync::Arc::new(Ok::<T, E>(value.clone())));
+                guard.complete(|| std::sync::Arc::new(Ok::<T, E>(value.clone())));
                 return Ok(value);
             }
             recorder.record(Event::Miss);
             let result = self.load_sync(key, opts, load, ticket);
-            guard.complete(std::sync::Arc::new(result.clone()));
+            guard.complete(|| std::sync::Arc::new(result.clone()));
             return result;
         }
     }

@@ -103,6 +103,11 @@ impl Metrics {
         }
     }
 
+    /// Whether durations are recorded (a meter is set): without one, nobody reads them.
+    fn records_durations(&self) -> bool {
+        self.instruments.is_some()
+    }
+
     /// One lookup in one tier (or a bypass, with `tier = None`).
     #[inline]
     fn request(&self, name: &str, tier: Option<TierName>, result: Lookup) {

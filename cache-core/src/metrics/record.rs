@@ -69,6 +69,12 @@ impl Recorder {
         }
     }
 
+    /// Whether [`Event::RemoteCall`] durations are recorded anywhere: without a meter a
+    /// remote call need not read the clock twice.
+    pub(crate) fn times_remote_calls(&self) -> bool {
+        self.metrics.records_durations()
+    }
+
     /// Counts `event` everywhere it belongs. The hit events are the hot path; every other
     /// one is handed to an out-of-line function, so inlining this stays cheap.
     #[inline(always)]

@@ -18,6 +18,7 @@ mod metrics;
 mod multi_node;
 mod negative;
 mod record_keys;
+mod remote_copies;
 mod scope_layer;
 mod single_flight;
 mod stale_refresh;

@@ -31,8 +31,9 @@ impl RemoteTier for RedisTier {
         // Checked before the GET too: a replay that deletes the key may finish while the GET
         // is on its way back, and what the GET found predates the delete.
         let covered = layers.recovery.covers(key);
-        let mut cmd = redis::cmd("GET");
-        cmd.arg(key);
+        // Sized up front: `redis::cmd` starts empty and grows its buffers on every call.
+        let mut cmd = redis::Cmd::with_capacity(2, "GET".len() + key.len());
+        cmd.arg("GET").arg(key);
         let found: Option<Vec<u8>> = layers.client.query(&cmd).await?;
         if covered || layers.recovery.covers(key) {
             // A change of this node's to the key is (or was, while the GET ran) still queued:
@@ -49,8 +50,9 @@ impl RemoteTier for RedisTier {
         let layers = &self.layers;
         // As in `read`: covered before or after the MGET.
         let covered: Vec<bool> = keys.iter().map(|k| layers.recovery.covers(k)).collect();
-        let mut cmd = redis::cmd("MGET");
-        cmd.arg(keys);
+        let bytes = keys.iter().map(String::len).sum::<usize>();
+        let mut cmd = redis::Cmd::with_capacity(keys.len() + 1, "MGET".len() + bytes);
+        cmd.arg("MGET").arg(keys);
         let found: Vec<Option<Vec<u8>>> = layers.client.query(&cmd).await?;
         Ok(found
             .into_iter()

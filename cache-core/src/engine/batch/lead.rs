@@ -32,7 +32,7 @@ impl<'a> Led<'a> {
     /// Completes the flight with `outcome`: what callers waiting on this key receive.
     pub(super) fn share<O: Send + Sync + 'static>(self, outcome: O) {
         if let Some(guard) = self.guard {
-            guard.complete(Arc::new(outcome));
+            guard.complete(move || Arc::new(outcome));
         }
     }
 }

@@ -1,0 +1,234 @@
+//! A fixed number of Redis reads for `valgrind --tool=callgrind`: instruction counts per
+//! operation are repeatable on a busy machine where times are not. Run each mode with two
+//! counts and divide the difference of the totals by the difference of the counts, so the
+//! set-up (server start, connect) cancels out:
+//!
+//! ```sh
+//! CARGO_PROFILE_RELEASE_DEBUG=true cargo build --release -p benches --example l2_profile
+//! valgrind --tool=callgrind target/release/examples/l2_profile ours 2000
+//! ```
+//!
+//! Modes: `ours` (`get_or_load`, an L2 hit, no local tier), `raw` (redis-rs `GET` + rmp
+//! decode), `many` (`get_many` of 100 keys), `mget` (raw `MGET` of 100 keys + decode).
+//!
+//! `paired` instead times, on a 2-worker runtime like `l2_hit`: the L2 hit against raw
+//! `GET` + decode (medians of alternating reads), `get_many` of 100 keys against raw `MGET` +
+//! decode (the same), and 64 tasks on distinct keys against raw (alternating rounds, the
+//! median of each side's requests per second). It prints one `FIGURE` line per ratio:
+//!
+//! ```sh
+//! cargo run --release -p benches --example l2_profile -- paired
+//! ```
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use benches::{Small, small};
+use cache_core::codec::HEADER_LEN;
+use cache_core::{Cache, CacheKey, Options};
+use cache_redis::RedisTier;
+use cache_redis::test_support::RedisServer;
+use redis::aio::MultiplexedConnection;
+
+const PAYLOAD: usize = cache_redis::fenced::HEAD_LEN + HEADER_LEN;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_else(|| "ours".into());
+    let count: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let server = RedisServer::start();
+    if mode == "paired" {
+        paired(&server);
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let tier = RedisTier::connect(&server.url()).await.expect("connect");
+        let cache = Cache::builder().without_local().remote(tier).build();
+        let mut conn = redis::Client::open(server.url())
+            .expect("client")
+            .get_multiplexed_async_connection()
+            .await
+            .expect("raw connection");
+        let opts = Options::new()
+            .ttl(Duration::from_secs(3600))
+            .early_refresh(false);
+        let keys: Vec<CacheKey> = (0..100_i64).map(|i| CacheKey::new("l2", &i)).collect();
+        let remote_keys: Vec<String> = keys.iter().map(|k| cache.remote_key(k)).collect();
+        for key in &keys {
+            cache.set(key, &small(), &opts).await;
+        }
+        for _ in 0..count {
+            match mode.as_str() {
+                "ours" => {
+                    let got: Result<Small, ()> = cache
+                        .get_or_load(&keys[0], &opts, || async { Err(()) })
+                        .await;
+                    black_box(got.expect("hit"));
+                }
+                "raw" => {
+                    let bytes: Vec<u8> = redis::cmd("GET")
+                        .arg(&remote_keys[0])
+                        .query_async(&mut conn)
+                        .await
+                        .expect("GET");
+                    let value: Small = rmp_serde::from_slice(&bytes[PAYLOAD..]).expect("decode");
+                    black_box(value);
+                }
+                "many" => {
+                    let got = cache.get_many::<Small>(&keys).await;
+                    assert!(got.iter().all(Option::is_some));
+                    black_box(got);
+                }
+                "mget" => {
+                    let found: Vec<Vec<u8>> = redis::cmd("MGET")
+                        .arg(&remote_keys)
+                        .query_async(&mut conn)
+                        .await
+                        .expect("MGET");
+                    let values: Vec<Small> = found
+                        .iter()
+                        .map(|bytes| rmp_serde::from_slice(&bytes[PAYLOAD..]).expect("decode"))
+                        .collect();
+                    black_box(values);
+                }
+                other => panic!("unknown mode {other}"),
+            }
+        }
+    });
+    drop(rt);
+    drop(server);
+}
+
+fn opts() -> Options {
+    Options::new()
+        .ttl(Duration::from_secs(3600))
+        .early_refresh(false)
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn report(name: &str, ours: f64, raw: f64, unit: &str) {
+    println!(
+        "FIGURE l2_profile {name}: ours {ours:.1} {unit} / raw {raw:.1} {unit} = {:.3}x",
+        ours / raw
+    );
+}
+
+async fn ours_get(cache: &Cache, key: &CacheKey, opts: &Options) -> Small {
+    let got: Result<Small, ()> = cache.get_or_load(key, opts, || async { Err(()) }).await;
+    got.expect("an L2 hit")
+}
+
+async fn raw_get(conn: &mut MultiplexedConnection, key: &str) -> Small {
+    let bytes: Vec<u8> = redis::cmd("GET")
+        .arg(key)
+        .query_async(conn)
+        .await
+        .expect("GET");
+    rmp_serde::from_slice(&bytes[PAYLOAD..]).expect("decode")
+}
+
+async fn raw_mget(conn: &mut MultiplexedConnection, keys: &[String]) -> Vec<Small> {
+    let found: Vec<Vec<u8>> = redis::cmd("MGET")
+        .arg(keys)
+        .query_async(conn)
+        .await
+        .expect("MGET");
+    found
+        .iter()
+        .map(|bytes| rmp_serde::from_slice(&bytes[PAYLOAD..]).expect("decode"))
+        .collect()
+}
+
+/// Nanoseconds `op` took.
+async fn timed<F: std::future::Future>(op: F) -> f64 {
+    let started = Instant::now();
+    black_box(op.await);
+    started.elapsed().as_nanos() as f64
+}
+
+fn paired(server: &RedisServer) {
+    const TASKS: usize = 64;
+    const PER_TASK: usize = 1_000;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let tier = RedisTier::connect(&server.url()).await.expect("connect");
+        let cache = Cache::builder().without_local().remote(tier).build();
+        let conn = redis::Client::open(server.url())
+            .expect("client")
+            .get_multiplexed_async_connection()
+            .await
+            .expect("raw connection");
+        let opts = opts();
+        let keys: Vec<CacheKey> = (0..100_i64).map(|i| CacheKey::new("l2", &i)).collect();
+        let remote_keys: Vec<String> = keys.iter().map(|k| cache.remote_key(k)).collect();
+        for key in &keys {
+            cache.set(key, &small(), &opts).await;
+        }
+        let mut c = conn.clone();
+        let (mut ours, mut raw) = (Vec::new(), Vec::new());
+        for _ in 0..20_000 {
+            ours.push(timed(ours_get(&cache, &keys[0], &opts)).await);
+            raw.push(timed(raw_get(&mut c, &remote_keys[0])).await);
+        }
+        report("l2_hit_median", median(ours) / 1e3, median(raw) / 1e3, "us");
+        let (mut ours, mut raw) = (Vec::new(), Vec::new());
+        for _ in 0..2_000 {
+            ours.push(timed(cache.get_many::<Small>(&keys)).await);
+            raw.push(timed(raw_mget(&mut c, &remote_keys)).await);
+        }
+        report(
+            "get_many_100_median",
+            median(ours) / 1e3,
+            median(raw) / 1e3,
+            "us",
+        );
+        let (mut ours, mut raw) = (Vec::new(), Vec::new());
+        for _ in 0..7 {
+            let started = Instant::now();
+            let tasks: Vec<_> = keys[..TASKS]
+                .iter()
+                .map(|key| {
+                    let (cache, key, opts) = (cache.clone(), key.clone(), opts.clone());
+                    tokio::spawn(async move {
+                        for _ in 0..PER_TASK {
+                            black_box(ours_get(&cache, &key, &opts).await);
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.expect("task");
+            }
+            ours.push((TASKS * PER_TASK) as f64 / started.elapsed().as_secs_f64());
+            let started = Instant::now();
+            let tasks: Vec<_> = remote_keys[..TASKS]
+                .iter()
+                .map(|key| {
+                    let (mut conn, key) = (conn.clone(), key.clone());
+                    tokio::spawn(async move {
+                        for _ in 0..PER_TASK {
+                            black_box(raw_get(&mut conn, &key).await);
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.expect("task");
+            }
+            raw.push((TASKS * PER_TASK) as f64 / started.elapsed().as_secs_f64());
+        }
+        report("tasks_64_rps_median", median(ours), median(raw), "req/s");
+    });
+}
