@@ -13,20 +13,18 @@
 
 use std::hint::black_box;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use benches::{Small, figure, per_sec, small};
-use cache_core::codec::HEADER_LEN;
-use cache_core::{Cache, CacheKey, Options};
+use cache_core::{Cache, CacheKey};
 use cache_redis::RedisTier;
 use cache_redis::test_support::RedisServer;
 use criterion::{Criterion, criterion_group, criterion_main};
-use redis::aio::MultiplexedConnection;
 
-/// Where the MessagePack payload starts in a stored value: after the write head (marker byte
-/// and token, see `cache_redis::fenced`) and the envelope header. The raw baseline decodes the
-/// very bytes the cache reads.
-const PAYLOAD: usize = cache_redis::fenced::HEAD_LEN + HEADER_LEN;
+#[path = "../shared/l2.rs"]
+mod l2;
+use l2::{PAYLOAD, opts, ours_get, ours_tasks, raw_get, raw_tasks};
+
 const TASKS: u64 = 64;
 const THROUGHPUT_REQUESTS: u64 = 200_000;
 const PAIRED_ROUNDS: usize = 20_000;
@@ -34,30 +32,6 @@ const PAIRED_ROUNDS: usize = 20_000;
 fn median(mut samples: Vec<u128>) -> u128 {
     samples.sort_unstable();
     samples[samples.len() / 2]
-}
-
-fn opts() -> Options {
-    Options::new()
-        .ttl(Duration::from_secs(3600))
-        .early_refresh(false)
-}
-
-async fn ours_get(cache: &Cache, key: &CacheKey, opts: &Options) -> Small {
-    let got: Result<Small, ()> = cache
-        .get_or_load(key, opts, || async {
-            unreachable!("every read is a Redis hit")
-        })
-        .await;
-    got.unwrap_or_else(|()| unreachable!())
-}
-
-async fn raw_get(conn: &mut MultiplexedConnection, key: &str) -> Small {
-    let bytes: Vec<u8> = redis::cmd("GET")
-        .arg(key)
-        .query_async(conn)
-        .await
-        .expect("GET");
-    rmp_serde::from_slice(&bytes[PAYLOAD..]).expect("decode")
 }
 
 fn get_calls(server: &RedisServer) -> u64 {
@@ -85,45 +59,6 @@ fn redis_benchmark(port: u16) -> f64 {
         .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
         .next_back()
         .unwrap_or_else(|| panic!("unexpected redis-benchmark output: {text}"))
-}
-
-/// 64 tasks, each reading its own key `per_task` times; the wall time for all of them.
-async fn ours_tasks(cache: &Cache, keys: &[CacheKey], per_task: u64) -> Duration {
-    let started = Instant::now();
-    let tasks: Vec<_> = keys
-        .iter()
-        .map(|key| {
-            let (cache, key, opts) = (cache.clone(), key.clone(), opts());
-            tokio::spawn(async move {
-                for _ in 0..per_task {
-                    black_box(ours_get(&cache, &key, &opts).await);
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.expect("task");
-    }
-    started.elapsed()
-}
-
-async fn raw_tasks(conn: &MultiplexedConnection, keys: &[String], per_task: u64) -> Duration {
-    let started = Instant::now();
-    let tasks: Vec<_> = keys
-        .iter()
-        .map(|key| {
-            let (mut conn, key) = (conn.clone(), key.clone());
-            tokio::spawn(async move {
-                for _ in 0..per_task {
-                    black_box(raw_get(&mut conn, &key).await);
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.expect("task");
-    }
-    started.elapsed()
 }
 
 fn l2_hit(c: &mut Criterion) {

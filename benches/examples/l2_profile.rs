@@ -24,13 +24,14 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use benches::{Small, small};
-use cache_core::codec::HEADER_LEN;
 use cache_core::{Cache, CacheKey, Options};
 use cache_redis::RedisTier;
 use cache_redis::test_support::RedisServer;
 use redis::aio::MultiplexedConnection;
 
-const PAYLOAD: usize = cache_redis::fenced::HEAD_LEN + HEADER_LEN;
+#[path = "../shared/l2.rs"]
+mod l2;
+use l2::{PAYLOAD, opts, ours_get, ours_tasks, raw_get, raw_tasks};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -103,12 +104,6 @@ fn main() {
     drop(server);
 }
 
-fn opts() -> Options {
-    Options::new()
-        .ttl(Duration::from_secs(3600))
-        .early_refresh(false)
-}
-
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
@@ -119,20 +114,6 @@ fn report(name: &str, ours: f64, raw: f64, unit: &str) {
         "FIGURE l2_profile {name}: ours {ours:.1} {unit} / raw {raw:.1} {unit} = {:.3}x",
         ours / raw
     );
-}
-
-async fn ours_get(cache: &Cache, key: &CacheKey, opts: &Options) -> Small {
-    let got: Result<Small, ()> = cache.get_or_load(key, opts, || async { Err(()) }).await;
-    got.expect("an L2 hit")
-}
-
-async fn raw_get(conn: &mut MultiplexedConnection, key: &str) -> Small {
-    let bytes: Vec<u8> = redis::cmd("GET")
-        .arg(key)
-        .query_async(conn)
-        .await
-        .expect("GET");
-    rmp_serde::from_slice(&bytes[PAYLOAD..]).expect("decode")
 }
 
 async fn raw_mget(conn: &mut MultiplexedConnection, keys: &[String]) -> Vec<Small> {
@@ -195,39 +176,12 @@ fn paired(server: &RedisServer) {
             "us",
         );
         let (mut ours, mut raw) = (Vec::new(), Vec::new());
+        let requests = (TASKS * PER_TASK) as f64;
         for _ in 0..7 {
-            let started = Instant::now();
-            let tasks: Vec<_> = keys[..TASKS]
-                .iter()
-                .map(|key| {
-                    let (cache, key, opts) = (cache.clone(), key.clone(), opts.clone());
-                    tokio::spawn(async move {
-                        for _ in 0..PER_TASK {
-                            black_box(ours_get(&cache, &key, &opts).await);
-                        }
-                    })
-                })
-                .collect();
-            for task in tasks {
-                task.await.expect("task");
-            }
-            ours.push((TASKS * PER_TASK) as f64 / started.elapsed().as_secs_f64());
-            let started = Instant::now();
-            let tasks: Vec<_> = remote_keys[..TASKS]
-                .iter()
-                .map(|key| {
-                    let (mut conn, key) = (conn.clone(), key.clone());
-                    tokio::spawn(async move {
-                        for _ in 0..PER_TASK {
-                            black_box(raw_get(&mut conn, &key).await);
-                        }
-                    })
-                })
-                .collect();
-            for task in tasks {
-                task.await.expect("task");
-            }
-            raw.push((TASKS * PER_TASK) as f64 / started.elapsed().as_secs_f64());
+            let took = ours_tasks(&cache, &keys[..TASKS], PER_TASK as u64).await;
+            ours.push(requests / took.as_secs_f64());
+            let took = raw_tasks(&conn, &remote_keys[..TASKS], PER_TASK as u64).await;
+            raw.push(requests / took.as_secs_f64());
         }
         report("tasks_64_rps_median", median(ours), median(raw), "req/s");
     });
