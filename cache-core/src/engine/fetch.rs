@@ -155,10 +155,9 @@ impl Cache {
             };
             let plan = FillPlan {
                 ticket,
-                generation,
                 remote: match lease {
                     LeaseState::Held(token) => RemoteFill::Fenced(Fence::Lease(token)),
-                    LeaseState::Unsupported => RemoteFill::Plain,
+                    LeaseState::Unsupported => RemoteFill::Plain(generation),
                     LeaseState::Elsewhere | LeaseState::Failed => RemoteFill::Skip,
                 },
             };
@@ -194,7 +193,6 @@ impl Cache {
         FillPlan {
             ticket: self.ticket(),
             remote: RemoteFill::Skip,
-            generation: self.generation_now(),
         }
     }
 }

@@ -43,9 +43,6 @@ impl Cache {
         let plan = FillPlan {
             ticket,
             remote: RemoteFill::Overwrite,
-            // An overwrite writes to the current generation whatever this says; kept for the
-            // plan's one shape.
-            generation: self.generation_now(),
         };
         let (result, kept) = run.load_and_store(self, key, opts, plan).await;
         guard.complete(|| share(result.clone()));

@@ -53,13 +53,12 @@ impl Cache {
         };
         let plan = FillPlan {
             ticket: found.ticket,
-            // Plain fills happen here only without a remote tier: no generation to match.
-            generation: self.generation_now(),
             // The refresh lands only while the entry it refreshes is still in place.
             remote: match found.token {
                 Some(token) => RemoteFill::Fenced(Fence::Entry(token)),
                 None if self.remote_for(opts).is_some() => RemoteFill::Skip,
-                None => RemoteFill::Plain,
+                // Only a tier without tokens gets here (no generation to match but the current).
+                None => RemoteFill::Plain(self.generation_now()),
             },
         };
         match run_timed(run.load_and_store(self, key, opts, plan), opts).await {

@@ -27,8 +27,10 @@ use crate::{CacheKey, Cacheable, Options, Tiers, clock};
 pub(crate) enum RemoteFill {
     /// Only while this fence is in place (one conditional write).
     Fenced(Fence),
-    /// A plain write: the tier has no leases, so it cannot fence.
-    Plain,
+    /// A plain write: the tier has no leases, so it cannot fence. It lands only in this
+    /// namespace generation, read after the load's ticket (a clear in between fenced the
+    /// ticket, or moved the generation on).
+    Plain(u64),
     /// Not at all: the fence is unknown (the lease could not be taken), so a write might
     /// land after an invalidation.
     Skip,
@@ -42,8 +44,6 @@ pub(crate) enum RemoteFill {
 pub(crate) struct FillPlan {
     pub(crate) ticket: Ticket,
     pub(crate) remote: RemoteFill,
-    /// The namespace generation, read after the ticket: a plain fill lands only in it.
-    pub(crate) generation: u64,
 }
 
 /// What became of a load's result.
@@ -148,8 +148,8 @@ impl Cache {
         if let Some(remote) = self.remote_for(opts) {
             let written = match plan.remote {
                 RemoteFill::Fenced(fence) => remote.fill(key, &bytes, &meta, opts, fence).await,
-                RemoteFill::Plain => {
-                    let set = remote.set(key, &bytes, &meta, opts, plan.generation);
+                RemoteFill::Plain(generation) => {
+                    let set = remote.set(key, &bytes, &meta, opts, generation);
                     set.await.map(|landed| {
                         plain_landed = landed;
                         None

@@ -154,7 +154,9 @@ impl Cache {
     ) -> Cold<'a> {
         let fill = match lease {
             LeaseState::Held(token) => RemoteFill::Fenced(Fence::Lease(token)),
-            LeaseState::Unsupported => RemoteFill::Plain,
+            // Read after the ticket (taken before the lookup): a clear in between fenced the
+            // ticket, so a plain fill lands only in the generation current since.
+            LeaseState::Unsupported => RemoteFill::Plain(self.generation_now()),
             LeaseState::Elsewhere | LeaseState::Failed => RemoteFill::Skip,
         };
         self.cold(key, led, ticket, fill, lease)
@@ -170,13 +172,7 @@ impl Cache {
     ) -> Cold<'a> {
         Cold {
             led,
-            plan: FillPlan {
-                ticket,
-                remote,
-                // Read after the ticket (taken before the lookup): a clear in between fences
-                // the ticket, so a plain fill lands only in the generation current since.
-                generation: self.generation_now(),
-            },
+            plan: FillPlan { ticket, remote },
             // Released if the load ends without filling the key, even by cancellation.
             lease: LeaseGuard::new(self, key, lease),
         }
