@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Modes: `ours` (`get_or_load`, an L2 hit, no local tier), `raw` (redis-rs `GET` + rmp
-//! decode), `many` (`get_many` of 100 keys), `mget` (raw `MGET` of 100 keys + decode).
+//! decode), `many` (`get_many` of 100 keys), `mget` (raw `MGET` of 100 keys + decode),
+//! `ours64` and `raw64` (64 tasks on distinct keys, `count` reads each, as in L1).
 //!
 //! `paired` instead times, on a 2-worker runtime like `l2_hit`: the L2 hit against raw
 //! `GET` + decode (medians of alternating reads), `get_many` of 100 keys against raw `MGET` +
@@ -61,6 +62,19 @@ fn main() {
         let remote_keys: Vec<String> = keys.iter().map(|k| cache.remote_key(k)).collect();
         for key in &keys {
             cache.set(key, &small(), &opts).await;
+        }
+        // 64 tasks on distinct keys (L1), `count` reads each: how the load batches on one
+        // connection, with instructions counted per request rather than timed.
+        match mode.as_str() {
+            "ours64" => {
+                black_box(ours_tasks(&cache, &keys[..64], count as u64).await);
+                return;
+            }
+            "raw64" => {
+                black_box(raw_tasks(&conn, &remote_keys[..64], count as u64).await);
+                return;
+            }
+            _ => {}
         }
         for _ in 0..count {
             match mode.as_str() {

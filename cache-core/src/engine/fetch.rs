@@ -6,14 +6,13 @@ use std::time::{Duration, Instant};
 use super::Cache;
 use super::admit::Admission;
 use super::freshness::Freshness;
+use super::lead_read::{Cold, Led, RemoteMiss};
 use super::lease::{LeaseGuard, LeaseState, LeaseWait};
 use super::read::Upper;
-use super::read_remote::RemoteRead;
 use super::run::Run;
-use super::single_flight::{LeaderKind, Role, Waited};
+use super::single_flight::Waited;
 use super::store::{FillPlan, Kept, RemoteFill};
 use crate::metrics::Event;
-use crate::stats::TierName;
 use crate::tier::SharedValue;
 use crate::tier::remote::Fence;
 use crate::{CacheKey, Cacheable, Entry, Options, Tiers};
@@ -35,8 +34,9 @@ impl Cache {
         E: Clone + Send + Sync + 'static,
         R: Run<T, E>,
     {
-        // Every path but the hit is boxed: the hit path is polled on every call and must stay a
-        // small future (a few hundred bytes instead of kilobytes to move around).
+        // Every path but a hit (upper tiers, or the remote tier) is boxed: the hit paths are
+        // polled on every call and must stay a small future (a few hundred bytes instead of
+        // kilobytes to move around).
         match self.admit(key, opts) {
             Admission::Cache if opts.force_refresh_value() => {
                 return Box::pin(self.load_forced(key, opts, run))
@@ -67,12 +67,19 @@ impl Cache {
             Upper::Refresh(found, state) => {
                 Ok(Box::pin(self.refresh(key, opts, found, state, run)).await)
             }
-            Upper::Miss => Box::pin(self.load_cold(key, opts, run, on_err, on_timeout)).await,
+            // A remote hit is served without boxing; everything after a remote miss is boxed.
+            Upper::Miss => match self.lead_read::<T, E>(key, opts).await {
+                Led::Served(value) => Ok(value),
+                first => {
+                    let cold = self.load_cold(key, opts, run, on_err, on_timeout, first);
+                    Box::pin(cold).await
+                }
+            },
         }
     }
 
-    /// Nothing usable in the upper tiers: one leader per key asks the remote tier and loads;
-    /// everyone else waits for its outcome.
+    /// Nothing usable in the upper tiers and no remote hit (`first`, from
+    /// [`lead_read`](Cache::lead_read)): wait for the key's leader, or lead and load.
     async fn load_cold<T, E, X, R>(
         &self,
         key: &CacheKey,
@@ -80,6 +87,7 @@ impl Cache {
         run: R,
         on_err: fn(E) -> X,
         on_timeout: Option<fn(Duration) -> X>,
+        first: Led<'_, T>,
     ) -> Result<T, X>
     where
         T: Cacheable,
@@ -89,10 +97,19 @@ impl Cache {
         let recorder = &self.inner.recorder;
         let mut limit = on_timeout.and(opts.hard_timeout_value());
         let started = Instant::now();
+        let mut first = Some(first);
         loop {
-            let guard = match self.inner.flights.join(key, LeaderKind::Async) {
-                Role::Leader(guard) => guard,
-                Role::Waiter(flight) => {
+            let led = match first.take() {
+                Some(led) => led,
+                None => self.lead_read::<T, E>(key, opts).await,
+            };
+            let cold = match led {
+                Led::Served(value) => return Ok(value),
+                Led::Stale(found) => {
+                    return Ok(self.refresh(key, opts, found, Freshness::Stale, run).await);
+                }
+                Led::Unserved(cold) => cold,
+                Led::Waiter(flight) => {
                     let left = limit.map(|l| l.saturating_sub(started.elapsed()));
                     match flight.wait(left).await {
                         Waited::Done(shared) => {
@@ -116,31 +133,19 @@ impl Cache {
                     }
                 }
             };
-            // Taken before anything is read: whatever this flight stores is fenced by it.
-            let ticket = self.ticket();
-            // Read after the ticket, so a clear that this load's reads may predate has either
-            // fenced the ticket or left this generation, which a plain fill then must match.
-            let generation = self.generation_now();
-            // A flight that finished between our lookup and our join has filled the local tier.
-            if let Some(value) = self.peek_local::<T>(key, opts) {
-                guard.complete(|| share(Ok::<T, E>(value.clone())));
-                return Ok(value);
-            }
-            let lease = match self.read_remote::<T>(key, opts, ticket).await {
-                RemoteRead::Found(found, state) => {
-                    guard.complete(|| share(Ok::<T, E>(found.value.clone())));
-                    if state != Freshness::Stale {
-                        recorder.record(Event::Served(TierName::Remote));
-                        return Ok(found.value);
-                    }
-                    return Ok(self.refresh(key, opts, found, state, run).await);
-                }
-                RemoteRead::Leased(token) if self.is_own(token) => {
+            let Cold {
+                guard,
+                ticket,
+                generation,
+                remote,
+            } = cold;
+            let lease = match remote {
+                RemoteMiss::Leased(token) if self.is_own(token) => {
                     self.take_lease(key, opts, Some(token)).await
                 }
-                RemoteRead::Leased(_) => LeaseState::Elsewhere,
-                RemoteRead::Absent => self.take_lease(key, opts, None).await,
-                RemoteRead::Failed | RemoteRead::Off => LeaseState::Failed,
+                RemoteMiss::Leased(_) => LeaseState::Elsewhere,
+                RemoteMiss::Absent => self.take_lease(key, opts, None).await,
+                RemoteMiss::Unreachable => LeaseState::Failed,
             };
             recorder.record(Event::Miss);
             let lease = match lease {

@@ -12,6 +12,7 @@ mod freshness;
 mod generation;
 mod inspect;
 mod invalidate;
+mod lead_read;
 mod lease;
 mod negative;
 mod read;

@@ -7,9 +7,9 @@
 //! every waiter wakes, and one of them becomes the new leader with its own loader: nobody waits
 //! forever and nobody sees an error that was never produced.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
@@ -36,18 +36,42 @@ pub(crate) enum LeaderKind {
 
 pub(crate) struct Flight {
     kind: LeaderKind,
-    /// Callers that joined as waiters; changed only under the flights' lock while the flight
-    /// is in the map, so once it is out of the map the count is final.
-    waiters: AtomicUsize,
-    /// Made by the first waiter (or by `finish` for it): a leader alone never needs one.
-    state: OnceLock<watch::Sender<FlightState>>,
+    /// Made with the flight's first waiter, so it always has one: a leader alone never needs
+    /// a channel.
+    state: watch::Sender<FlightState>,
     settled: Mutex<bool>,
     wake_sync: Condvar,
 }
 
+/// A flight in the air as the map holds it. The shared [`Flight`] is made only when a first
+/// waiter joins: most flights have none (one caller per key), and their leader then pays for
+/// no allocation, no reference counts and no wake-up.
+struct Slot {
+    /// Tells a leader's slot from a newer leader's after a hand-over (see `Flights::orphans`).
+    id: u64,
+    kind: LeaderKind,
+    waiters: Option<Arc<Flight>>,
+}
+
 /// Keyed with foldhash, randomly seeded per process like the local tier's map: every cold
 /// read inserts and removes its key, and SipHash was a visible part of that.
-type Flights = HashMap<CacheKey, Arc<Flight>, foldhash::fast::RandomState>;
+#[derive(Default)]
+struct Flights {
+    slots: HashMap<CacheKey, Slot, foldhash::fast::RandomState>,
+    /// Waited-on flights whose slot was taken out before their leader finished (`detach`,
+    /// `lead`), by slot id: their leader still owes the waiters an outcome.
+    orphans: HashMap<u64, Arc<Flight>, foldhash::fast::RandomState>,
+    next_id: u64,
+}
+
+impl Flights {
+    /// Takes `slot` out of the map's view; its waiters, if any, wait for its leader.
+    fn orphan(&mut self, slot: Slot) {
+        if let Some(flight) = slot.waiters {
+            self.orphans.insert(slot.id, flight);
+        }
+    }
+}
 
 #[derive(Default)]
 pub(crate) struct SingleFlight {
@@ -70,33 +94,50 @@ impl SingleFlight {
     /// Joins the flight for `key`, starting one (as its leader) if none is in the air.
     pub(crate) fn join(&self, key: &CacheKey, kind: LeaderKind) -> Role<'_> {
         let mut flights = self.flights.lock();
-        if let Some(flight) = flights.get(key) {
-            flight.waiters.fetch_add(1, Relaxed);
-            return Role::Waiter(Arc::clone(flight));
+        let id = flights.next_id;
+        // One hash of the key either way; the clone is a reference count.
+        match flights.slots.entry(key.clone()) {
+            Entry::Occupied(mut slot) => {
+                let slot = slot.get_mut();
+                let kind = slot.kind;
+                let flight = slot.waiters.get_or_insert_with(|| Flight::new(kind));
+                Role::Waiter(Arc::clone(flight))
+            }
+            Entry::Vacant(vacant) => {
+                vacant.insert(Slot {
+                    id,
+                    kind,
+                    waiters: None,
+                });
+                flights.next_id += 1;
+                Role::Leader(self.guard(key, id))
+            }
         }
-        Role::Leader(self.start(&mut flights, key, kind))
     }
 
     /// Starts a flight for `key` led by the caller, replacing any in the air (a forced
     /// refresh must not share a load that began before it): callers already waiting on the
     /// older flight still get its outcome, callers that join from now on get this one's.
     pub(crate) fn lead(&self, key: &CacheKey, kind: LeaderKind) -> LeaderGuard<'_> {
-        self.start(&mut self.flights.lock(), key, kind)
+        let mut flights = self.flights.lock();
+        let id = flights.next_id;
+        flights.next_id += 1;
+        let slot = Slot {
+            id,
+            kind,
+            waiters: None,
+        };
+        if let Some(older) = flights.slots.insert(key.clone(), slot) {
+            flights.orphan(older);
+        }
+        self.guard(key, id)
     }
 
-    fn start(&self, flights: &mut Flights, key: &CacheKey, kind: LeaderKind) -> LeaderGuard<'_> {
-        let flight = Arc::new(Flight {
-            kind,
-            waiters: AtomicUsize::new(0),
-            state: OnceLock::new(),
-            settled: Mutex::new(false),
-            wake_sync: Condvar::new(),
-        });
-        flights.insert(key.clone(), Arc::clone(&flight));
+    fn guard(&self, key: &CacheKey, id: u64) -> LeaderGuard<'_> {
         LeaderGuard {
             flights: self,
             key: key.clone(),
-            flight,
+            id,
             finished: false,
         }
     }
@@ -105,48 +146,62 @@ impl SingleFlight {
     /// invalidation, so callers arriving after it must not share its result. Callers already
     /// waiting still get it (their reads began before the invalidation).
     pub(crate) fn detach(&self, key: &str) {
-        self.flights.lock().remove(key);
+        let mut flights = self.flights.lock();
+        if let Some(slot) = flights.slots.remove(key) {
+            flights.orphan(slot);
+        }
     }
 
     /// [`detach`](SingleFlight::detach) for every key.
     pub(crate) fn detach_all(&self) {
-        self.flights.lock().clear();
+        let mut flights = self.flights.lock();
+        let slots = std::mem::take(&mut flights.slots);
+        for slot in slots.into_values() {
+            flights.orphan(slot);
+        }
     }
 
     /// Number of loads in the air (for tests and introspection).
     pub(crate) fn in_flight(&self) -> usize {
-        self.flights.lock().len()
+        self.flights.lock().slots.len()
     }
 
-    /// Takes the flight out of the map and hands `state` to its waiters. With none (the
+    /// Takes the flight `id` out of the map and hands `state` to its waiters. With none (the
     /// common case: one caller per key) `state` is never built, so the leader's value is not
     /// copied for nobody, and nobody is woken.
-    fn finish(&self, key: &CacheKey, flight: &Arc<Flight>, state: impl FnOnce() -> FlightState) {
+    fn finish(&self, key: &CacheKey, id: u64, state: impl FnOnce() -> FlightState) {
         let waiters = {
             let mut flights = self.flights.lock();
-            // Only remove our own flight: after an abandonment a new leader may own the slot
-            // (then it goes back; one hash of the key in the common case instead of two).
-            if let Some(found) = flights.remove(key)
-                && !Arc::ptr_eq(&found, flight)
-            {
-                flights.insert(key.clone(), found);
+            match flights.slots.remove(key) {
+                Some(slot) if slot.id == id => slot.waiters,
+                found => {
+                    // Handed over (detached or replaced): a newer leader may own the key's
+                    // slot, which goes back, and this flight's waiters are among the orphans.
+                    if let Some(newer) = found {
+                        flights.slots.insert(key.clone(), newer);
+                    }
+                    flights.orphans.remove(&id)
+                }
             }
-            // Out of the map (here, or earlier by `detach`/`lead`): nobody joins any more.
-            flight.waiters.load(Relaxed)
+            // Out of the map: nobody joins any more.
         };
-        if waiters == 0 {
+        let Some(flight) = waiters else {
             return;
-        }
-        flight.channel().send_replace(state());
+        };
+        flight.state.send_replace(state());
         *flight.settled.lock() = true;
         flight.wake_sync.notify_all();
     }
 }
 
 impl Flight {
-    fn channel(&self) -> &watch::Sender<FlightState> {
-        self.state
-            .get_or_init(|| watch::Sender::new(FlightState::Pending))
+    fn new(kind: LeaderKind) -> Arc<Flight> {
+        Arc::new(Flight {
+            kind,
+            state: watch::Sender::new(FlightState::Pending),
+            settled: Mutex::new(false),
+            wake_sync: Condvar::new(),
+        })
     }
 
     pub(crate) fn kind(&self) -> LeaderKind {
@@ -154,7 +209,7 @@ impl Flight {
     }
 
     fn outcome(&self) -> Waited {
-        match &*self.channel().borrow() {
+        match &*self.state.borrow() {
             FlightState::Done(v) => Waited::Done(Arc::clone(v)),
             FlightState::Pending | FlightState::Abandoned => Waited::Abandoned,
         }
@@ -162,7 +217,7 @@ impl Flight {
 
     /// Waits asynchronously for the leader's outcome, at most `limit` when given.
     pub(crate) async fn wait(&self, limit: Option<Duration>) -> Waited {
-        let mut rx = self.channel().subscribe();
+        let mut rx = self.state.subscribe();
         let settled = async {
             // An error means the sender is gone, which only happens after `finish`.
             let _ = rx.wait_for(|s| !matches!(s, FlightState::Pending)).await;
@@ -192,7 +247,7 @@ impl Flight {
 pub(crate) struct LeaderGuard<'a> {
     flights: &'a SingleFlight,
     key: CacheKey,
-    flight: Arc<Flight>,
+    id: u64,
     finished: bool,
 }
 
@@ -201,7 +256,7 @@ impl LeaderGuard<'_> {
     pub(crate) fn complete(mut self, outcome: impl FnOnce() -> SharedValue) {
         self.finished = true;
         let done = || FlightState::Done(outcome());
-        self.flights.finish(&self.key, &self.flight, done);
+        self.flights.finish(&self.key, self.id, done);
     }
 }
 
@@ -209,7 +264,7 @@ impl Drop for LeaderGuard<'_> {
     fn drop(&mut self) {
         if !self.finished {
             self.flights
-                .finish(&self.key, &self.flight, || FlightState::Abandoned);
+                .finish(&self.key, self.id, || FlightState::Abandoned);
         }
     }
 }

@@ -176,3 +176,49 @@ async fn hard_timeout_without_stale_is_a_timeout_error_for_try_get_or_load() {
         .await;
     assert_eq!(waited, Ok(2));
 }
+
+/// A flight detached by an invalidation, and one replaced by a newer flight, still owe their
+/// waiters an outcome; callers arriving after the invalidation start a load of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiters_on_an_invalidated_key_get_the_load_they_joined_and_later_callers_load_anew() {
+    let cache = local_only();
+    let calls = Calls::default();
+    let key = CacheKey::new("detached", &1);
+    let gate = std::sync::Arc::new(tokio::sync::Notify::new());
+    let call = |label: &'static str, gated: bool| {
+        let (cache, calls, key, gate) = (cache.clone(), calls.clone(), key.clone(), gate.clone());
+        tokio::spawn(async move {
+            cache
+                .get_or_load(&key, &Options::new(), || async move {
+                    calls.hit();
+                    if gated {
+                        gate.notified().await;
+                    }
+                    Ok::<_, String>(label.to_string())
+                })
+                .await
+        })
+    };
+    let leader = call("before", true);
+    while calls.get() == 0 {
+        sleep_ms(1).await;
+    }
+    let waiters: Vec<_> = (0..20).map(|_| call("never loaded", false)).collect();
+    sleep_ms(50).await;
+    assert_eq!(calls.get(), 1, "the waiters joined the leader's flight");
+    cache.invalidate(&key).await;
+    // A caller after the invalidation must not share the older load.
+    let after = call("after", false);
+    assert_eq!(after.await.unwrap().as_deref(), Ok("after"));
+    assert_eq!(calls.get(), 2);
+    gate.notify_one();
+    assert_eq!(leader.await.unwrap().as_deref(), Ok("before"));
+    for waiter in waiters {
+        let got = tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("a waiter of a detached flight is still answered");
+        assert_eq!(got.unwrap().as_deref(), Ok("before"));
+    }
+    assert_eq!(calls.get(), 2);
+    assert_eq!(cache.loads_in_flight(), 0);
+}
