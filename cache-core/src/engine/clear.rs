@@ -120,6 +120,6 @@ impl Cache {
 
     /// The generation as last known, without asking the remote tier.
     pub(crate) fn generation_now(&self) -> u64 {
-        self.inner.generation.now().number
+        self.inner.generation.number()
     }
 }

@@ -12,7 +12,7 @@
 //! The current generation sits behind an [`ArcSwap`]: a remote call loads it (an atomic
 //! increment, no lock, no allocation beyond the key text it formats anyway); a clear swaps it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use arc_swap::ArcSwap;
@@ -56,6 +56,9 @@ pub(crate) struct Generation {
     /// `<namespace>:@gen`: the counter in the remote tier.
     counter: String,
     current: ArcSwap<Current>,
+    /// `current`'s number, set after each swap: reading it is one load, where the number
+    /// through `current` costs a guard or a reference count on every remote read.
+    number: AtomicU64,
     /// Whether the remote tier's generation was read: until then no remote call is made.
     known: AtomicBool,
     /// One read at a time.
@@ -76,6 +79,7 @@ impl Generation {
         Generation {
             counter: format!("{base}@gen"),
             current: ArcSwap::from_pointee(Current::new(&base, 0)),
+            number: AtomicU64::new(0),
             base,
             known: AtomicBool::new(false),
             reading: tokio::sync::Mutex::new(()),
@@ -97,16 +101,27 @@ impl Generation {
         self.current.load_full()
     }
 
-    /// The generation to call the remote tier with: read from `tier` on first use, so a node
-    /// that starts after a clear never reads the old generation. A failed read is retried by
-    /// the next call (the error counts as that call's failure).
-    pub(crate) async fn ready(&self, tier: &dyn RemoteTier) -> Result<Arc<Current>> {
+    /// The generation's number as last seen; never older than `now()` read before it.
+    pub(crate) fn number(&self) -> u64 {
+        self.number.load(Ordering::Acquire)
+    }
+
+    /// `key` as the remote tier knows it in the generation as last seen, without holding on
+    /// to the generation (no reference count).
+    pub(crate) fn key(&self, key: &CacheKey) -> String {
+        self.current.load().key(key)
+    }
+
+    /// Makes sure the generation was read from `tier`, so a node that starts after a clear
+    /// never reads the old generation. A failed read is retried by the next call (the error
+    /// counts as that call's failure).
+    pub(crate) async fn ensure_known(&self, tier: &dyn RemoteTier) -> Result<()> {
         if !self.known.load(Ordering::Acquire) {
             // Boxed: only the first call reads, and its future would otherwise be part of
             // (and copied with) every remote call's.
             Box::pin(self.first_read(tier)).await?;
         }
-        Ok(self.now())
+        Ok(())
     }
 
     async fn first_read(&self, tier: &dyn RemoteTier) -> Result<()> {
@@ -137,6 +152,8 @@ impl Generation {
                 Arc::clone(current)
             }
         });
+        // After the swap: whoever reads this number then finds at least that generation.
+        self.number.fetch_max(number, Ordering::AcqRel);
         moved
     }
 

@@ -1,8 +1,9 @@
-//! The first step of a read that found nothing in the upper tiers: join the key's flight and,
-//! as its leader, ask the remote tier. A remote hit, the most common outcome, ends here; it is
-//! kept apart from the rest of a cold load (leases, the loader, waiting for another caller) so
-//! the future a caller polls on a Redis hit stays small and is not boxed: that box, a
-//! kilobyte-sized allocation and copy, was one of the largest costs of a hit.
+//! The first step of a read that found nothing in the upper tiers: ask the remote tier, and on
+//! a miss join the key's flight. A remote hit, the most common outcome, ends here; it is kept
+//! apart from the rest of a cold load (leases, the loader, waiting for another caller) so the
+//! future a caller polls on a Redis hit stays small and is not boxed: that box, a
+//! kilobyte-sized allocation and copy, was one of the largest costs of a hit, and the flight's
+//! bookkeeping (two locked map operations) another.
 
 use std::sync::Arc;
 
@@ -20,12 +21,12 @@ use crate::{CacheKey, Cacheable, Options};
 
 /// How the first step of a cold read ended.
 pub(crate) enum Led<'a, T> {
-    /// A fresh value, served: a flight that ended meanwhile filled the local tier, or the
-    /// remote tier had it. Waiters have it too.
+    /// A fresh value, served: the remote tier had it, or a flight that ended meanwhile filled
+    /// the local tier (then waiters have it too).
     Served(T),
     /// Another caller leads the key's flight.
     Waiter(Arc<Flight>),
-    /// This caller led; the remote tier had a stale value, which waiters have been given.
+    /// The remote tier had a stale value (to serve while one caller refreshes it).
     Stale(Found<T>),
     /// This caller leads and has no value.
     Unserved(Cold<'a>),
@@ -52,32 +53,32 @@ pub(crate) enum RemoteMiss {
 }
 
 impl Cache {
-    /// Joins `key`'s flight and, as its leader, reads the local tier again and then the
-    /// remote tier. `E` is the loader's error type: waiters share a `Result<T, E>`.
+    /// Asks the remote tier, then, on a miss, joins `key`'s flight (reading the local tier
+    /// again as its leader). A load already in the air for `key` is waited for instead: its
+    /// value is newer than what the remote tier holds (a forced refresh, a reload after an
+    /// invalidation). `E` is the loader's error type: waiters share a `Result<T, E>`.
+    ///
+    /// The remote tier is read before a flight is joined, as the call order of the design
+    /// has it (tiers, then single flight): callers that miss the upper tiers at the same
+    /// moment each read the remote tier (one round trip on a multiplexed connection), and a
+    /// remote hit costs no flight bookkeeping. Loads stay one per key: only a miss joins.
     pub(crate) async fn lead_read<T, E>(&self, key: &CacheKey, opts: &Options) -> Led<'_, T>
     where
         T: Cacheable,
         E: Clone + Send + Sync + 'static,
     {
-        let guard = match self.inner.flights.join(key, LeaderKind::Async) {
-            Role::Leader(guard) => guard,
-            Role::Waiter(flight) => return Led::Waiter(flight),
-        };
+        // Taken before the flight check: a forced refresh or invalidation that starts after
+        // it fences anything this read would keep.
         let ticket = self.ticket();
+        if let Some(flight) = self.inner.flights.waiting_on(key) {
+            return Led::Waiter(flight);
+        }
         // Read after the ticket, so a clear that this load's reads may predate has either
         // fenced the ticket or left this generation, which a plain fill then must match.
         let generation = self.generation_now();
-        // A flight that finished between our lookup and our join has filled the local tier.
-        if let Some(value) = self.peek_local::<T>(key, opts) {
-            guard.complete(|| share(Ok::<T, E>(value.clone())));
-            return Led::Served(value);
-        }
         let remote = match self.read_remote::<T>(key, opts, ticket).await {
-            RemoteRead::Found(found, state) => {
-                guard.complete(|| share(Ok::<T, E>(found.value.clone())));
-                if state == Freshness::Stale {
-                    return Led::Stale(found);
-                }
+            RemoteRead::Found(found, Freshness::Stale) => return Led::Stale(found),
+            RemoteRead::Found(found, _) => {
                 self.inner.recorder.record(Event::Served(TierName::Remote));
                 return Led::Served(found.value);
             }
@@ -85,6 +86,15 @@ impl Cache {
             RemoteRead::Absent => RemoteMiss::Absent,
             RemoteRead::Failed | RemoteRead::Off => RemoteMiss::Unreachable,
         };
+        let guard = match self.inner.flights.join(key, LeaderKind::Async) {
+            Role::Leader(guard) => guard,
+            Role::Waiter(flight) => return Led::Waiter(flight),
+        };
+        // A flight that finished since our lookup in the upper tiers has filled the local tier.
+        if let Some(value) = self.peek_local::<T>(key, opts) {
+            guard.complete(|| share(Ok::<T, E>(value.clone())));
+            return Led::Served(value);
+        }
         Led::Unserved(Cold {
             guard,
             ticket,

@@ -45,14 +45,30 @@ impl Cache {
 }
 
 impl Remote<'_> {
-    /// The generation to call the tier with: read from the tier on first use, so a node never
-    /// reads a generation older than the one the tier holds. A failed read is counted.
-    pub(crate) async fn current(&self) -> Result<Arc<Current>, Failed> {
+    /// Reads the generation from the tier on first use, so a node never reads a generation
+    /// older than the one the tier holds. A failed read is counted.
+    async fn generation_known(&self) -> Result<(), Failed> {
         let generation = &self.inner.generation;
-        generation.ready(&**self.tier).await.map_err(|error| {
-            count_failure(&self.inner.recorder, TierName::Remote, &error, "generation");
-            Failed
-        })
+        generation
+            .ensure_known(&**self.tier)
+            .await
+            .map_err(|error| {
+                count_failure(&self.inner.recorder, TierName::Remote, &error, "generation");
+                Failed
+            })
+    }
+
+    /// The generation to call the tier with (see [`generation_known`](Self::generation_known)).
+    pub(crate) async fn current(&self) -> Result<Arc<Current>, Failed> {
+        self.generation_known().await?;
+        Ok(self.inner.generation.now())
+    }
+
+    /// `key` as the tier knows it in the generation to call it with: without holding on to
+    /// the generation, the cheaper form for calls that need only the key.
+    async fn key(&self, key: &CacheKey) -> Result<String, Failed> {
+        self.generation_known().await?;
+        Ok(self.inner.generation.key(key))
     }
 
     /// The generation as last known, for changes that must reach the tier even when it could
@@ -93,7 +109,7 @@ impl Remote<'_> {
     }
 
     pub(crate) async fn read(&self, key: &CacheKey) -> Result<Stored, Failed> {
-        let key = self.current().await?.key(key);
+        let key = self.key(key).await?;
         self.call("get", self.tier.read(&key)).await
     }
 
@@ -199,7 +215,7 @@ impl Remote<'_> {
         opts: &Options,
         takeover: Option<Token>,
     ) -> Result<Lease, Failed> {
-        let key = self.current().await?.key(key);
+        let key = self.key(key).await?;
         let tags = self.tags(opts);
         let lease = self
             .tier
@@ -248,14 +264,15 @@ impl Remote<'_> {
     ) -> Result<R> {
         let recorder = &self.inner.recorder;
         let started = recorder.times_remote_calls().then(Instant::now);
-        // A span only when a subscriber wants it: entering and leaving one on every poll is a
-        // visible share of a Redis hit, for nobody (and the `log` feature of `tracing`, which
-        // many applications enable indirectly, makes even a disabled span log each transition).
-        let span = tracing::debug_span!("cache.remote", operation);
-        let result = if span.is_disabled() {
-            call.await
+        // A span only when a subscriber wants debug spans: making one, and entering and
+        // leaving it on every poll, was a visible share of a Redis hit, for nobody (the `log`
+        // feature of `tracing`, which many applications enable indirectly, makes even a
+        // disabled span ask `log` at each step).
+        let result = if tracing::enabled!(tracing::Level::DEBUG) {
+            call.instrument(tracing::debug_span!("cache.remote", operation))
+                .await
         } else {
-            call.instrument(span).await
+            call.await
         };
         if let Some(started) = started {
             recorder.record(Event::RemoteCall(operation, started.elapsed()));

@@ -10,9 +10,10 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use tokio::sync::watch;
 
 use crate::CacheKey;
@@ -76,6 +77,36 @@ impl Flights {
 #[derive(Default)]
 pub(crate) struct SingleFlight {
     flights: Mutex<Flights>,
+    /// How many keys have a flight, as of the last change: read without the lock by
+    /// [`waiting_on`](SingleFlight::waiting_on), so a read finds no flight for free when none
+    /// is in the air, the usual state of a cache whose reads hit.
+    in_air: AtomicUsize,
+}
+
+/// The flights, locked; on unlock, `in_air` is brought up to date.
+struct Locked<'a> {
+    flights: MutexGuard<'a, Flights>,
+    in_air: &'a AtomicUsize,
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = Flights;
+    fn deref(&self) -> &Flights {
+        &self.flights
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut Flights {
+        &mut self.flights
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        self.in_air
+            .store(self.flights.slots.len(), Ordering::Release);
+    }
 }
 
 pub(crate) enum Role<'a> {
@@ -91,9 +122,29 @@ pub(crate) enum Waited {
 }
 
 impl SingleFlight {
+    fn lock(&self) -> Locked<'_> {
+        Locked {
+            flights: self.flights.lock(),
+            in_air: &self.in_air,
+        }
+    }
+
+    /// Joins the flight in the air for `key` as a waiter, if there is one; starts none.
+    pub(crate) fn waiting_on(&self, key: &CacheKey) -> Option<Arc<Flight>> {
+        if self.in_air.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut flights = self.lock();
+        let slot = flights.slots.get_mut(key)?;
+        let kind = slot.kind;
+        Some(Arc::clone(
+            slot.waiters.get_or_insert_with(|| Flight::new(kind)),
+        ))
+    }
+
     /// Joins the flight for `key`, starting one (as its leader) if none is in the air.
     pub(crate) fn join(&self, key: &CacheKey, kind: LeaderKind) -> Role<'_> {
-        let mut flights = self.flights.lock();
+        let mut flights = self.lock();
         let id = flights.next_id;
         // One hash of the key either way; the clone is a reference count.
         match flights.slots.entry(key.clone()) {
@@ -119,7 +170,7 @@ impl SingleFlight {
     /// refresh must not share a load that began before it): callers already waiting on the
     /// older flight still get its outcome, callers that join from now on get this one's.
     pub(crate) fn lead(&self, key: &CacheKey, kind: LeaderKind) -> LeaderGuard<'_> {
-        let mut flights = self.flights.lock();
+        let mut flights = self.lock();
         let id = flights.next_id;
         flights.next_id += 1;
         let slot = Slot {
@@ -146,7 +197,7 @@ impl SingleFlight {
     /// invalidation, so callers arriving after it must not share its result. Callers already
     /// waiting still get it (their reads began before the invalidation).
     pub(crate) fn detach(&self, key: &str) {
-        let mut flights = self.flights.lock();
+        let mut flights = self.lock();
         if let Some(slot) = flights.slots.remove(key) {
             flights.orphan(slot);
         }
@@ -154,7 +205,7 @@ impl SingleFlight {
 
     /// [`detach`](SingleFlight::detach) for every key.
     pub(crate) fn detach_all(&self) {
-        let mut flights = self.flights.lock();
+        let mut flights = self.lock();
         let slots = std::mem::take(&mut flights.slots);
         for slot in slots.into_values() {
             flights.orphan(slot);
@@ -171,7 +222,7 @@ impl SingleFlight {
     /// copied for nobody, and nobody is woken.
     fn finish(&self, key: &CacheKey, id: u64, state: impl FnOnce() -> FlightState) {
         let waiters = {
-            let mut flights = self.flights.lock();
+            let mut flights = self.lock();
             match flights.slots.remove(key) {
                 Some(slot) if slot.id == id => slot.waiters,
                 found => {
