@@ -12,6 +12,9 @@ use crate::tier::Ticket;
 use crate::tier::remote::{Stored, Token};
 use crate::{CacheKey, Cacheable, Options, clock};
 
+/// An entry that did not decode (counted; to be deleted).
+pub(crate) struct Corrupt;
+
 /// What the remote tier had.
 pub(crate) enum RemoteRead<T> {
     Found(Found<T>, Freshness),
@@ -68,7 +71,8 @@ impl Cache {
         self.inner.recorder.record(lookup);
     }
 
-    /// Decodes bytes read from the remote tier and backfills the tiers above.
+    /// Decodes bytes read from the remote tier and backfills the tiers above; a corrupt entry
+    /// is counted and deleted.
     pub(crate) async fn decode_remote<T: Cacheable>(
         &self,
         remote: &Remote<'_>,
@@ -78,11 +82,32 @@ impl Cache {
         token: Option<Token>,
         ticket: Ticket,
     ) -> RemoteRead<T> {
+        match self.decode_found(remote, key, opts, bytes, token, ticket) {
+            Ok(read) => read,
+            Err(Corrupt) => {
+                // Should the delete fail too, the entry simply expires.
+                remote.delete(key).await;
+                RemoteRead::Absent
+            }
+        }
+    }
+
+    /// [`decode_remote`](Cache::decode_remote) without the delete, which is the caller's:
+    /// not async, so a batch decodes each key without a future per key.
+    fn decode_found<T: Cacheable>(
+        &self,
+        remote: &Remote<'_>,
+        key: &CacheKey,
+        opts: &Options,
+        bytes: &[u8],
+        token: Option<Token>,
+        ticket: Ticket,
+    ) -> Result<RemoteRead<T>, Corrupt> {
         match self.inner.codec.decode_weighed::<T>(bytes) {
             Ok((meta, value, weight)) => {
                 let state = freshness::classify(&meta, clock::now_ms(), None);
                 if state == Freshness::Expired {
-                    return RemoteRead::Absent;
+                    return Ok(RemoteRead::Absent);
                 }
                 let found = Found {
                     // Copied only if a tier above keeps it (`keep_found`).
@@ -94,13 +119,11 @@ impl Cache {
                     ticket,
                 };
                 self.keep_found(key, opts, &found);
-                RemoteRead::Found(found, state)
+                Ok(RemoteRead::Found(found, state))
             }
             Err(error) => {
                 remote.count_corrupt(&error);
-                // Should the delete fail too, the entry simply expires.
-                remote.delete(key).await;
-                RemoteRead::Absent
+                Err(Corrupt)
             }
         }
     }
@@ -147,18 +170,24 @@ impl Cache {
         let Ok(found) = remote.read_many(&missing).await else {
             return out;
         };
+        let mut corrupt = Vec::new();
         let still_missing = out.iter_mut().filter(|found| found.is_none());
         for ((slot, key), stored) in still_missing.zip(missing).zip(found) {
             let Stored::Entry(bytes, token) = stored else {
                 continue;
             };
-            if let RemoteRead::Found(found, Freshness::Fresh) = self
-                .decode_remote::<T>(&remote, key, &opts, &bytes, token, ticket)
-                .await
-            {
-                self.inner.recorder.record(Event::Served(TierName::Remote));
-                *slot = Some(found.value);
+            match self.decode_found::<T>(&remote, key, &opts, &bytes, token, ticket) {
+                Ok(RemoteRead::Found(found, Freshness::Fresh)) => {
+                    self.inner.recorder.record(Event::Served(TierName::Remote));
+                    *slot = Some(found.value);
+                }
+                Ok(_) => {}
+                Err(Corrupt) => corrupt.push(key),
             }
+        }
+        for key in corrupt {
+            // Should the delete fail too, the entry simply expires.
+            remote.delete(key).await;
         }
         out
     }

@@ -240,6 +240,27 @@ async fn get_many_reads_the_remote_tier_in_one_round_trip() {
 }
 
 #[tokio::test]
+async fn get_many_treats_corrupt_entries_as_misses_counts_and_deletes_them() {
+    let remote = MemoryRemote::new();
+    let cache = remote_only(&remote);
+    let opts = Options::new().ttl(Duration::from_secs(60));
+    let keys: Vec<CacheKey> = (0..4).map(|i| CacheKey::new("many_bad", &i)).collect();
+    for (i, key) in keys.iter().enumerate() {
+        cache.set(key, &(i as u32), &opts).await;
+    }
+    let bad = [cache.remote_key(&keys[1]), cache.remote_key(&keys[3])];
+    for key in &bad {
+        remote.put_raw(key, b"not an envelope".to_vec(), Duration::from_secs(60));
+    }
+    let got = cache.get_many::<u32>(&keys).await;
+    assert_eq!(got, vec![Some(0), None, Some(2), None]);
+    assert_eq!(cache.stats().corrupt_entries, 2);
+    for key in &bad {
+        assert_eq!(remote.raw(key), None, "bad bytes are deleted");
+    }
+}
+
+#[tokio::test]
 async fn tiers_option_keeps_values_out_of_excluded_tiers() {
     let remote = MemoryRemote::new();
     let cache = with_remote(&remote);
