@@ -34,9 +34,8 @@ impl Cache {
         E: Clone + Send + Sync + 'static,
         R: Run<T, E>,
     {
-        // Every path but a hit (upper tiers, or the remote tier) is boxed: the hit paths are
-        // polled on every call and must stay a small future (a few hundred bytes instead of
-        // kilobytes to move around).
+        // Every path but the hit is boxed: the hit path is polled on every call and must stay a
+        // small future (a few hundred bytes instead of kilobytes to move around).
         match self.admit(key, opts) {
             Admission::Cache if opts.force_refresh_value() => {
                 return Box::pin(self.load_forced(key, opts, run))
@@ -67,14 +66,29 @@ impl Cache {
             Upper::Refresh(found, state) => {
                 Ok(Box::pin(self.refresh(key, opts, found, state, run)).await)
             }
-            // A remote hit is served without boxing; everything after a remote miss is boxed.
-            Upper::Miss => match self.lead_read::<T, E>(key, opts).await {
-                Led::Served(value) => Ok(value),
-                first => {
-                    let cold = self.load_cold(key, opts, run, on_err, on_timeout, first);
-                    Box::pin(cold).await
-                }
-            },
+            Upper::Miss => Box::pin(self.read_or_load(key, opts, run, on_err, on_timeout)).await,
+        }
+    }
+
+    /// Nothing usable in the upper tiers: the remote tier, then a load. A Redis hit is served
+    /// from this future (a few hundred bytes, boxed by the caller) without reaching the cold
+    /// load's, which is kilobytes and boxed again.
+    async fn read_or_load<T, E, X, R>(
+        &self,
+        key: &CacheKey,
+        opts: &Options,
+        run: R,
+        on_err: fn(E) -> X,
+        on_timeout: Option<fn(Duration) -> X>,
+    ) -> Result<T, X>
+    where
+        T: Cacheable,
+        E: Clone + Send + Sync + 'static,
+        R: Run<T, E>,
+    {
+        match self.lead_read::<T, E>(key, opts).await {
+            Led::Served(value) => Ok(value),
+            first => Box::pin(self.load_cold(key, opts, run, on_err, on_timeout, first)).await,
         }
     }
 

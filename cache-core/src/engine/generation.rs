@@ -112,11 +112,16 @@ impl Generation {
         self.current.load().key(key)
     }
 
+    /// Whether the generation was read from the remote tier.
+    pub(crate) fn is_known(&self) -> bool {
+        self.known.load(Ordering::Acquire)
+    }
+
     /// Makes sure the generation was read from `tier`, so a node that starts after a clear
     /// never reads the old generation. A failed read is retried by the next call (the error
     /// counts as that call's failure).
     pub(crate) async fn ensure_known(&self, tier: &dyn RemoteTier) -> Result<()> {
-        if !self.known.load(Ordering::Acquire) {
+        if !self.is_known() {
             // Boxed: only the first call reads, and its future would otherwise be part of
             // (and copied with) every remote call's.
             Box::pin(self.first_read(tier)).await?;

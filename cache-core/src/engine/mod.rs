@@ -19,6 +19,7 @@ mod read;
 mod read_remote;
 mod refresh;
 mod remote;
+mod remote_call;
 mod report;
 mod run;
 mod single_flight;

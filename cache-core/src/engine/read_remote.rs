@@ -54,9 +54,15 @@ impl Cache {
                 return RemoteRead::Failed;
             }
         };
-        let found = self
-            .decode_remote(&remote, key, opts, &bytes, token, ticket)
-            .await;
+        let found = match self.decode_found(&remote, key, opts, &bytes, token, ticket) {
+            Ok(found) => found,
+            Err(Corrupt) => {
+                // Boxed: a rare path, kept out of every remote read's future. Should the
+                // delete fail too, the entry simply expires.
+                Box::pin(remote.delete(key)).await;
+                RemoteRead::Absent
+            }
+        };
         let result = match &found {
             RemoteRead::Found(_, Freshness::Stale) => Lookup::Stale,
             RemoteRead::Found(..) => Lookup::Hit,

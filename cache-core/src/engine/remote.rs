@@ -2,13 +2,11 @@
 //! call, counts and logs every failure, and offers one typed method per operation, so each
 //! call names its operation once.
 
-use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use tracing::Instrument;
+use std::time::Duration;
 
 use super::generation::Current;
+use super::remote_call::{Counted, TierCall};
 use super::{Cache, Inner};
 use crate::codec::EntryMeta;
 use crate::metrics::{Event, Recorder};
@@ -67,8 +65,12 @@ impl Remote<'_> {
     /// `key` as the tier knows it in the generation to call it with: without holding on to
     /// the generation, the cheaper form for calls that need only the key.
     async fn key(&self, key: &CacheKey) -> Result<String, Failed> {
-        self.generation_known().await?;
-        Ok(self.inner.generation.key(key))
+        let generation = &self.inner.generation;
+        if !generation.is_known() {
+            // Boxed: once per process, and kept out of every call's future.
+            Box::pin(self.generation_known()).await?;
+        }
+        Ok(generation.key(key))
     }
 
     /// The generation as last known, for changes that must reach the tier even when it could
@@ -110,7 +112,9 @@ impl Remote<'_> {
 
     pub(crate) async fn read(&self, key: &CacheKey) -> Result<Stored, Failed> {
         let key = self.key(key).await?;
-        self.call("get", self.tier.read(&key)).await
+        // The counted call awaited directly: the hottest call keeps one layer of future less.
+        let call = self.call_counted("get", self.tier.read(&key));
+        call.await.map_err(|_| Failed)
     }
 
     pub(crate) async fn read_many(&self, keys: &[&CacheKey]) -> Result<Vec<Stored>, Failed> {
@@ -246,40 +250,24 @@ impl Remote<'_> {
         self.call_counted("clear", self.tier.bump_generation(counter))
             .await
     }
+}
 
+impl<'b> Remote<'b> {
     /// Awaits one operation: its duration is recorded, a failure counted and logged.
-    async fn call<R>(
-        &self,
-        operation: &'static str,
-        call: impl Future<Output = Result<R>>,
-    ) -> Result<R, Failed> {
+    async fn call<R>(&self, operation: &'static str, call: TierCall<'_, R>) -> Result<R, Failed> {
         self.call_counted(operation, call).await.map_err(|_| Failed)
     }
 
     /// [`call`](Remote::call), keeping the error for callers that return it.
-    async fn call_counted<R>(
+    fn call_counted<'a, R: 'a>(
         &self,
         operation: &'static str,
-        call: impl Future<Output = Result<R>>,
-    ) -> Result<R> {
-        let recorder = &self.inner.recorder;
-        let started = recorder.times_remote_calls().then(Instant::now);
-        // A span only when a subscriber wants debug spans: making one, and entering and
-        // leaving it on every poll, was a visible share of a Redis hit, for nobody (the `log`
-        // feature of `tracing`, which many applications enable indirectly, makes even a
-        // disabled span ask `log` at each step).
-        let result = if tracing::enabled!(tracing::Level::DEBUG) {
-            call.instrument(tracing::debug_span!("cache.remote", operation))
-                .await
-        } else {
-            call.await
-        };
-        if let Some(started) = started {
-            recorder.record(Event::RemoteCall(operation, started.elapsed()));
-        }
-        result.inspect_err(|error| {
-            count_failure(&self.inner.recorder, TierName::Remote, error, operation);
-        })
+        call: TierCall<'a, R>,
+    ) -> Counted<'a, R>
+    where
+        'b: 'a,
+    {
+        Counted::new(self.inner, operation, call)
     }
 }
 
