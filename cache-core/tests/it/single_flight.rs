@@ -222,3 +222,49 @@ async fn waiters_on_an_invalidated_key_get_the_load_they_joined_and_later_caller
     assert_eq!(calls.get(), 2);
     assert_eq!(cache.loads_in_flight(), 0);
 }
+
+/// Remote reads come before the flight (a hit joins none), so the one-load promise rests on
+/// a miss joining it: many concurrent cold callers of a remote-only cache, in waves, with the
+/// remote tier failing now and then, still load each key once per wave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_cold_callers_of_a_remote_tier_load_once_and_hits_join_no_flight() {
+    let remote = cache_core::tier::memory::MemoryRemote::new();
+    let cache = common::remote_only(&remote);
+    for wave in 0..20_u32 {
+        let key = CacheKey::new("remote_cold", &wave);
+        let calls = Calls::default();
+        let started = Calls::default();
+        // Every fifth wave starts while the remote tier is down: the loader still runs once.
+        remote.set_failing(wave % 5 == 4);
+        let tasks: Vec<_> = (0..200)
+            .map(|_| {
+                let (cache, key, calls, started) =
+                    (cache.clone(), key.clone(), calls.clone(), started.clone());
+                tokio::spawn(async move {
+                    started.hit();
+                    cache
+                        .get_or_load(&key, &Options::new(), || async {
+                            calls.hit();
+                            started.reach(200).await;
+                            sleep_ms(5).await;
+                            Ok::<_, String>(wave)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), Ok(wave));
+        }
+        assert_eq!(calls.get(), 1, "wave {wave}: one load for 200 cold callers");
+        remote.set_failing(false);
+        if wave % 5 != 4 {
+            // Now in the remote tier: hits, no load and no flight left behind.
+            let again: Result<u32, String> = cache
+                .get_or_load(&key, &Options::new(), || async { Err("reloaded".into()) })
+                .await;
+            assert_eq!(again, Ok(wave));
+        }
+        assert_eq!(cache.loads_in_flight(), 0);
+    }
+}
