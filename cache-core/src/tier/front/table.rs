@@ -1,0 +1,255 @@
+//! One thread's front table: sets of [`WAYS`] slots, found by the key's hash, that grow from
+//! [`MIN_SLOTS`] to at most [`MAX_SLOTS`] while the thread keeps finding in moka what the table
+//! could not hold.
+//!
+//! Growth is driven by offers, which are front misses that moka answered (the key was read
+//! before, by some thread): a table too small for the hot set misses either because the key
+//! was pushed out or because its set saw too many other keys to remember it as a candidate.
+//! Keys read once never reach it, since moka misses them.
+//!
+//! Sets instead of single slots: with one slot per hash, two hot keys that share a slot push
+//! each other out forever (a third of a 100-key hot set did, in 256 slots). Hashes live in
+//! their own array, a set's eight in one cache line, so a probe reads one line before the slot
+//! it finds.
+
+use std::sync::Arc;
+
+use super::{FrontShared, LocalEntry};
+
+/// Slots per set: their hashes fill one cache line.
+pub(super) const WAYS: usize = 8;
+/// Slots of a new table (a power of two).
+pub(super) const MIN_SLOTS: usize = 256;
+/// Slots a table may grow to (a power of two): about 1.2 MiB per thread plus the keys.
+pub(super) const MAX_SLOTS: usize = 16_384;
+/// A table grows when, over a window of this many probes per slot, more than one probe in
+/// [`GROW_ONE_IN`] missed and was answered by moka.
+const WINDOW_PER_SLOT: u64 = 4;
+const GROW_ONE_IN: u64 = 32;
+
+#[derive(Default)]
+pub(super) struct Slot {
+    pub(super) tier: u64,
+    pub(super) key: Box<str>,
+    pub(super) entry: Option<Arc<LocalEntry>>,
+    pub(super) epoch: u64,
+    /// Front hits, halved whenever a newcomer asks the full set for room: an entry is pushed
+    /// out only once it has gone unhit for that long.
+    pub(super) hits: u32,
+    /// What `entry` is charged against its tier's front share.
+    charge: u32,
+    /// The tier `entry` is charged to (kept apart from `tier`, which a hit compares).
+    owner: Option<Arc<FrontShared>>,
+}
+
+impl Slot {
+    /// Drops the entry and gives its charge back.
+    fn empty(&mut self) {
+        self.entry = None;
+        if let Some(owner) = self.owner.take() {
+            owner.release(std::mem::take(&mut self.charge));
+        }
+    }
+
+    /// Whether it holds an entry some front may still serve.
+    fn is_live(&self) -> bool {
+        match (&self.entry, &self.owner) {
+            (Some(entry), Some(owner)) => !entry.is_retired() && owner.epoch() == self.epoch,
+            _ => false,
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.empty();
+    }
+}
+
+/// One `u64` per slot of a set, in one cache line.
+#[derive(Clone, Copy, Default)]
+#[repr(align(64))]
+struct Line([u64; WAYS]);
+
+#[derive(Default)]
+pub(super) struct Table {
+    /// Per set, the hash of each slot's key (anything for an empty slot: its entry is checked
+    /// too).
+    hashes: Vec<Line>,
+    slots: Vec<Slot>,
+    /// Per set, the hashes of the last [`WAYS`] keys offered to it while it was full and not
+    /// admitted yet, so keys seen once do not churn the set.
+    candidates: Vec<Line>,
+    /// `64 - log2(sets)`: the high bits of a hash pick its set (the low ones pick moka's).
+    shift: u32,
+    /// Probes, and offers (misses that moka answered), in the current growth window.
+    probes: u64,
+    offers: u64,
+    /// Front hits of any slot, pacing the touches passed on to moka.
+    touches: u32,
+}
+
+impl Table {
+    /// The live entry of `key` in tier `tier` (whose epoch is now `epoch`), counted as a hit,
+    /// and whether this hit is one to pass on to moka.
+    #[inline]
+    pub(super) fn hit(
+        &mut self,
+        tier: u64,
+        key: &str,
+        hash: u64,
+        epoch: u64,
+    ) -> Option<(&Arc<LocalEntry>, bool)> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        self.probes += 1;
+        let way = self.find(tier, key, hash)?;
+        let slot = &mut self.slots[way];
+        let live = slot.epoch == epoch && slot.entry.as_ref().is_some_and(|e| !e.is_retired());
+        if !live {
+            return None;
+        }
+        slot.hits = slot.hits.saturating_add(1);
+        // One hit in TOUCH_EVERY, whichever key: a sample of hits in proportion to each key's.
+        self.touches = self.touches.wrapping_add(1);
+        let touch = self.touches.is_multiple_of(super::TOUCH_EVERY);
+        Some((self.slots[way].entry.as_ref()?, touch))
+    }
+
+    /// The slot holding `key` of tier `tier`, if any (live or not).
+    #[inline]
+    fn find(&self, tier: u64, key: &str, hash: u64) -> Option<usize> {
+        let set = self.set(hash);
+        let base = set * WAYS;
+        let line = &self.hashes[set].0;
+        (0..WAYS).find_map(|way| {
+            let slot = &self.slots[base + way];
+            (line[way] == hash && slot.tier == tier && *slot.key == *key).then_some(base + way)
+        })
+    }
+
+    /// Keeps `entry` (charged `charge`, looked up at `epoch`) for `key` of tier `shared`: in
+    /// the slot that already holds the key, else where its set has room (see [`Table::room`]).
+    /// Nothing is kept when the tier's fronts have no room for the charge.
+    pub(super) fn offer(
+        &mut self,
+        shared: &Arc<FrontShared>,
+        key: &str,
+        hash: u64,
+        epoch: u64,
+        entry: &Arc<LocalEntry>,
+        charge: u32,
+    ) {
+        if self.slots.is_empty() {
+            self.resize(MIN_SLOTS);
+        }
+        self.offers += 1;
+        self.maybe_grow();
+        let set = self.set(hash);
+        let way = match self.find(shared.id, key, hash) {
+            Some(way) => way,
+            None => match self.room(set, hash) {
+                Some(way) => way,
+                None => return,
+            },
+        };
+        let slot = &mut self.slots[way];
+        // What the slot held goes first: it may be what leaves room for the newcomer.
+        slot.empty();
+        if !shared.reserve(charge) {
+            return;
+        }
+        slot.owner = Some(Arc::clone(shared));
+        slot.charge = charge;
+        if slot.tier != shared.id || *slot.key != *key {
+            slot.key = key.into();
+        }
+        slot.tier = shared.id;
+        slot.entry = Some(Arc::clone(entry));
+        slot.epoch = epoch;
+        slot.hits = 0;
+        self.hashes[set].0[way % WAYS] = hash;
+    }
+
+    /// The set of `hash`.
+    #[inline]
+    fn set(&self, hash: u64) -> usize {
+        (hash >> self.shift) as usize
+    }
+
+    /// The slot of set `set` for a newcomer with `hash`: a dead one at once; else, on
+    /// its second offer (the set remembers the last [`WAYS`] keys that found it full), one not
+    /// hit since the last newcomer asked. Otherwise every slot's hits are halved and the
+    /// newcomer waits: entries that keep being hit stay, where pushing the least hit out at
+    /// once would let a set with one key too many miss on all of them in turn.
+    fn room(&mut self, set: usize, hash: u64) -> Option<usize> {
+        let base = set * WAYS;
+        let slots = &mut self.slots[base..base + WAYS];
+        if let Some(dead) = slots.iter().position(|s| !s.is_live()) {
+            return Some(base + dead);
+        }
+        let candidates = &mut self.candidates[set].0;
+        if !candidates.contains(&hash) {
+            // The candidate mark ignores the tier: two tiers sharing a key text just admit it
+            // one lookup early.
+            candidates.rotate_right(1);
+            candidates[0] = hash;
+            return None;
+        }
+        if let Some(idle) = slots.iter().position(|s| s.hits == 0) {
+            return Some(base + idle);
+        }
+        for slot in slots.iter_mut() {
+            slot.hits /= 2;
+        }
+        None
+    }
+
+    /// Doubles the table at the end of a window in which moka answered too many of its misses.
+    fn maybe_grow(&mut self) {
+        let window = WINDOW_PER_SLOT * self.slots.len() as u64;
+        if self.probes < window {
+            return;
+        }
+        let grow = self.offers * GROW_ONE_IN > window && self.slots.len() < MAX_SLOTS;
+        (self.probes, self.offers) = (0, 0);
+        if grow {
+            self.resize(self.slots.len() * 2);
+        }
+    }
+
+    /// Rebuilds the table with `slots` slots, moving the live entries over (a set that
+    /// overflows drops the rest, giving their charge back).
+    fn resize(&mut self, slots: usize) {
+        let sets = slots / WAYS;
+        let old_hashes = std::mem::replace(&mut self.hashes, vec![Line::default(); sets]);
+        let old_slots = std::mem::replace(&mut self.slots, Vec::with_capacity(slots));
+        self.slots.resize_with(slots, Slot::default);
+        self.candidates = vec![Line::default(); sets];
+        self.shift = 64 - sets.trailing_zeros();
+        let old_hashes = old_hashes.into_iter().flat_map(|line| line.0);
+        for (hash, slot) in old_hashes.zip(old_slots) {
+            if !slot.is_live() {
+                continue;
+            }
+            let set = self.set(hash);
+            let base = set * WAYS;
+            if let Some(way) = (0..WAYS).find(|&w| self.slots[base + w].entry.is_none()) {
+                self.hashes[set].0[way] = hash;
+                self.slots[base + way] = slot;
+            }
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.slots.len()
+    }
+}
+
+/// The set of `hash` in a new table.
+#[cfg(test)]
+pub(super) fn initial_set(hash: u64) -> usize {
+    (hash >> (64 - (MIN_SLOTS / WAYS).trailing_zeros())) as usize
+}
