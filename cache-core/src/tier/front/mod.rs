@@ -35,9 +35,10 @@
 //! `max_bytes / 8` of them. Entries still in moka, the usual case, cost nothing more.
 //!
 //! The tables themselves are not charged to any tier: each thread that uses a cache has one,
-//! shared by all tiers, of 256 slots (about 20 KiB plus the keys it holds) that grows only
-//! while the thread's hits keep missing it for want of room, to at most 16,384 slots (about
-//! 1.2 MiB plus the keys, one heap block each), and never shrinks before the thread ends. A
+//! shared by all tiers, of 256 slots (80 bytes each with their hash and candidate mark: 20 KiB,
+//! plus the keys it holds) that grows only while the thread's hits keep missing it for want
+//! of room, to at most 16,384 slots (1.25 MiB plus the keys, one heap block each), and never
+//! shrinks before the thread ends. A
 //! thread that stops using a tier keeps its slots, and their charge, until it reuses them or
 //! ends: the share can then run out, which admits fewer entries, never more memory.
 //!
@@ -49,6 +50,7 @@ use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::SharedValue;
 use super::entry::LocalEntry;
 use table::{MIN_SLOTS, Table};
 
@@ -59,11 +61,10 @@ const MAX_ENTRY_BYTES: u64 = 64 * 1024;
 /// All fronts of a tier together hold at most its budget divided by this.
 const FRONT_SHARE: u64 = 8;
 
-/// What one local tier shares with every thread's front.
+/// What one local tier shares with every thread's front; its address tells tiers apart in a
+/// thread's table.
 #[derive(Debug)]
 pub(crate) struct FrontShared {
-    /// Tells local tiers apart in a thread's table.
-    id: u64,
     /// Bumped after every lazy bulk invalidation (tags, clear).
     epoch: AtomicU64,
     /// Largest charge of an entry kept in a front.
@@ -77,9 +78,7 @@ pub(crate) struct FrontShared {
 impl FrontShared {
     /// What fronts of a tier with a budget of `max_bytes` share.
     pub(crate) fn new(max_bytes: u64) -> FrontShared {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         FrontShared {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             epoch: AtomicU64::new(0),
             entry_cap: MAX_ENTRY_BYTES.min(max_bytes / MIN_SLOTS as u64),
             total_cap: max_bytes / FRONT_SHARE,
@@ -130,12 +129,13 @@ pub(crate) enum Lookup<R> {
     Miss,
 }
 
-/// Calls `f` with this thread's live entry for `key` in tier `shared`, if it has one.
+/// Calls `f` with this thread's live entry for `key` in tier `shared`, and its value, if it
+/// has one.
 pub(crate) fn lookup<R>(
     shared: &FrontShared,
     key: &str,
     hash: u64,
-    f: impl FnOnce(&Arc<LocalEntry>) -> R,
+    f: impl FnOnce(&Arc<LocalEntry>, &SharedValue) -> R,
 ) -> Lookup<R> {
     TABLE
         .try_with(|table| {
@@ -144,11 +144,11 @@ pub(crate) fn lookup<R>(
             let Ok(mut table) = table.try_borrow_mut() else {
                 return Lookup::Miss;
             };
-            let Some((entry, touch)) = table.hit(shared.id, key, hash, shared.epoch()) else {
+            let Some((entry, value, touch)) = table.hit(shared, key, hash, shared.epoch()) else {
                 return Lookup::Miss;
             };
             Lookup::Hit {
-                result: f(entry),
+                result: f(entry, value),
                 touch,
             }
         })

@@ -15,30 +15,34 @@
 use std::sync::Arc;
 
 use super::{FrontShared, LocalEntry};
+use crate::tier::SharedValue;
 
 /// Slots per set: their hashes fill one cache line.
 pub(super) const WAYS: usize = 8;
 /// Slots of a new table (a power of two).
 pub(super) const MIN_SLOTS: usize = 256;
-/// Slots a table may grow to (a power of two): about 1.2 MiB per thread plus the keys.
+/// Slots a table may grow to (a power of two): 1.25 MiB per thread plus the keys.
 pub(super) const MAX_SLOTS: usize = 16_384;
 /// A table grows when, over a window of this many probes per slot, more than one probe in
 /// [`GROW_ONE_IN`] missed and was answered by moka.
 const WINDOW_PER_SLOT: u64 = 4;
 const GROW_ONE_IN: u64 = 32;
 
+/// One cache line: what a hit reads besides its set's hashes.
 #[derive(Default)]
+#[repr(align(64))]
 pub(super) struct Slot {
-    pub(super) tier: u64,
     pub(super) key: Box<str>,
     pub(super) entry: Option<Arc<LocalEntry>>,
+    /// `entry`'s value, held here too so a hit loads it alongside the entry instead of after.
+    value: Option<SharedValue>,
     pub(super) epoch: u64,
     /// Front hits, halved whenever a newcomer asks the full set for room: an entry is pushed
     /// out only once it has gone unhit for that long.
     pub(super) hits: u32,
     /// What `entry` is charged against its tier's front share.
     charge: u32,
-    /// The tier `entry` is charged to (kept apart from `tier`, which a hit compares).
+    /// The tier `entry` belongs and is charged to; `None` when the slot holds no entry.
     owner: Option<Arc<FrontShared>>,
 }
 
@@ -46,9 +50,17 @@ impl Slot {
     /// Drops the entry and gives its charge back.
     fn empty(&mut self) {
         self.entry = None;
+        self.value = None;
         if let Some(owner) = self.owner.take() {
             owner.release(std::mem::take(&mut self.charge));
         }
+    }
+
+    /// Whether its entry belongs to `tier` (which this slot keeps alive, so no other tier can
+    /// have its address meanwhile).
+    #[inline]
+    fn belongs_to(&self, tier: &FrontShared) -> bool {
+        self.owner.as_deref().is_some_and(|o| std::ptr::eq(o, tier))
     }
 
     /// Whether it holds an entry some front may still serve.
@@ -90,16 +102,16 @@ pub(super) struct Table {
 }
 
 impl Table {
-    /// The live entry of `key` in tier `tier` (whose epoch is now `epoch`), counted as a hit,
-    /// and whether this hit is one to pass on to moka.
+    /// The live entry of `key` in tier `tier` (whose epoch is now `epoch`) and its value,
+    /// counted as a hit, and whether this hit is one to pass on to moka.
     #[inline]
     pub(super) fn hit(
         &mut self,
-        tier: u64,
+        tier: &FrontShared,
         key: &str,
         hash: u64,
         epoch: u64,
-    ) -> Option<(&Arc<LocalEntry>, bool)> {
+    ) -> Option<(&Arc<LocalEntry>, &SharedValue, bool)> {
         if self.slots.is_empty() {
             return None;
         }
@@ -114,18 +126,19 @@ impl Table {
         // One hit in TOUCH_EVERY, whichever key: a sample of hits in proportion to each key's.
         self.touches = self.touches.wrapping_add(1);
         let touch = self.touches.is_multiple_of(super::TOUCH_EVERY);
-        Some((self.slots[way].entry.as_ref()?, touch))
+        let slot = &self.slots[way];
+        Some((slot.entry.as_ref()?, slot.value.as_ref()?, touch))
     }
 
     /// The slot holding `key` of tier `tier`, if any (live or not).
     #[inline]
-    fn find(&self, tier: u64, key: &str, hash: u64) -> Option<usize> {
+    fn find(&self, tier: &FrontShared, key: &str, hash: u64) -> Option<usize> {
         let set = self.set(hash);
         let base = set * WAYS;
         let line = &self.hashes[set].0;
         (0..WAYS).find_map(|way| {
             let slot = &self.slots[base + way];
-            (line[way] == hash && slot.tier == tier && *slot.key == *key).then_some(base + way)
+            (line[way] == hash && slot.belongs_to(tier) && *slot.key == *key).then_some(base + way)
         })
     }
 
@@ -147,7 +160,7 @@ impl Table {
         self.offers += 1;
         self.maybe_grow();
         let set = self.set(hash);
-        let way = match self.find(shared.id, key, hash) {
+        let way = match self.find(shared, key, hash) {
             Some(way) => way,
             None => match self.room(set, hash) {
                 Some(way) => way,
@@ -162,11 +175,11 @@ impl Table {
         }
         slot.owner = Some(Arc::clone(shared));
         slot.charge = charge;
-        if slot.tier != shared.id || *slot.key != *key {
+        if *slot.key != *key {
             slot.key = key.into();
         }
-        slot.tier = shared.id;
         slot.entry = Some(Arc::clone(entry));
+        slot.value = Some(Arc::clone(&entry.value));
         slot.epoch = epoch;
         slot.hits = 0;
         self.hashes[set].0[way % WAYS] = hash;
