@@ -135,11 +135,21 @@ impl Table {
     fn find(&self, tier: &FrontShared, key: &str, hash: u64) -> Option<usize> {
         let set = self.set(hash);
         let base = set * WAYS;
+        // Every way compared at once, without a branch per way (the hit's way is random).
         let line = &self.hashes[set].0;
-        (0..WAYS).find_map(|way| {
-            let slot = &self.slots[base + way];
-            (line[way] == hash && slot.belongs_to(tier) && *slot.key == *key).then_some(base + way)
-        })
+        let mut matches = line
+            .iter()
+            .enumerate()
+            .fold(0_u32, |m, (way, &h)| m | (u32::from(h == hash) << way));
+        while matches != 0 {
+            let way = base + matches.trailing_zeros() as usize;
+            let slot = &self.slots[way];
+            if slot.belongs_to(tier) && *slot.key == *key {
+                return Some(way);
+            }
+            matches &= matches - 1;
+        }
+        None
     }
 
     /// Keeps `entry` (charged `charge`, looked up at `epoch`) for `key` of tier `shared`: in
