@@ -35,9 +35,9 @@
 //! `max_bytes / 8` of them. Entries still in moka, the usual case, cost nothing more.
 //!
 //! The tables themselves are not charged to any tier: each thread that uses a cache has one,
-//! shared by all tiers, of 256 slots (80 bytes each with their hash and candidate mark: 20 KiB,
+//! shared by all tiers, of 256 slots (74 bytes each with its tag and candidate mark: 19 KiB,
 //! plus the keys it holds) that grows only while the thread's hits keep missing it for want
-//! of room, to at most 16,384 slots (1.25 MiB plus the keys, one heap block each), and never
+//! of room, to at most 16,384 slots (1.2 MiB plus the keys, one heap block each), and never
 //! shrinks before the thread ends. A
 //! thread that stops using a tier keeps its slots, and their charge, until it reuses them or
 //! ends: the share can then run out, which admits fewer entries, never more memory.

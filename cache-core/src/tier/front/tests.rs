@@ -235,7 +235,7 @@ fn a_small_hot_set_is_held_in_a_small_table() {
 
 #[test]
 fn a_slot_stays_small() {
-    // The table's documented size (80 bytes a slot with its hash and candidate) rests on it,
+    // The table's documented size (74 bytes a slot with its tag and candidate) rests on it,
     // and a hit reads one line of slot.
     assert_eq!(size_of::<table::Slot>(), 64);
 }
