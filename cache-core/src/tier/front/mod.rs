@@ -113,7 +113,7 @@ impl FrontShared {
 }
 
 thread_local! {
-    static TABLE: RefCell<Table> = RefCell::new(Table::default());
+    static TABLE: RefCell<Table> = const { RefCell::new(Table::new()) };
 }
 
 /// The hash that picks a key's slot: fixed-seeded, since it never leaves this process.

@@ -95,7 +95,6 @@ fn tag(hash: u64) -> u16 {
     hash as u16
 }
 
-#[derive(Default)]
 pub(super) struct Table {
     /// Per set, the tag of each slot's key hash (anything for an empty slot: its owner and key
     /// are checked too).
@@ -114,6 +113,20 @@ pub(super) struct Table {
 }
 
 impl Table {
+    /// An empty table; it allocates on its first offer. `const`, so the thread-local holding
+    /// it needs no lazy initialisation on every access.
+    pub(super) const fn new() -> Table {
+        Table {
+            tags: Vec::new(),
+            slots: Vec::new(),
+            candidates: Vec::new(),
+            shift: 0,
+            probes: 0,
+            offers: 0,
+            touches: 0,
+        }
+    }
+
     /// The live entry of `key` in tier `tier` (whose epoch is now `epoch`) and its value,
     /// counted as a hit, and whether this hit is one to pass on to moka.
     #[inline]
