@@ -4,9 +4,10 @@
 //! by every thread, stamps the entry's access time and bumps its reference count — shared
 //! cache-line writes that two threads hitting the same key fight over, and several cache
 //! misses per hit once the hot set outgrows the CPU caches. The front remembers, per thread,
-//! the entries a thread keeps hitting, in a table of sets of four slots (`table.rs`), and
+//! the entries a thread keeps hitting, in a table of sets of eight slots (`table.rs`), and
 //! answers those hits with plain reads. The table starts with 256 slots and doubles, up to
-//! 16,384, while the thread's hot set keeps pushing live entries out of it.
+//! 16,384, while moka keeps answering more than one in 32 of its lookups (the hot set does
+//! not fit).
 //!
 //! Staying correct is the local tier's job, not the front's guesswork:
 //! - every entry moka removes or replaces (invalidation, a newer write, expiry, eviction) is
@@ -20,7 +21,7 @@
 //! One hit in [`TOUCH_EVERY`] is also passed on to moka, so its eviction policy still sees
 //! which keys are hot. A key takes a free slot of its set at once; from a full set it takes
 //! only an entry not hit lately, and only on its second lookup (the set remembers the last
-//! four keys that found it full), so keys seen once do not churn it.
+//! eight keys that found it full), so keys seen once do not churn it.
 //!
 //! # Memory
 //!
@@ -38,9 +39,9 @@
 //! shared by all tiers, of 256 slots (74 bytes each with its tag and candidate mark: 19 KiB,
 //! plus the keys it holds) that grows only while the thread's hits keep missing it for want
 //! of room, to at most 16,384 slots (1.2 MiB plus the keys, one heap block each), and never
-//! shrinks before the thread ends. A
-//! thread that stops using a tier keeps its slots, and their charge, until it reuses them or
-//! ends: the share can then run out, which admits fewer entries, never more memory.
+//! shrinks before the thread ends. A thread that stops using a tier keeps its slots, and their
+//! charge, until it reuses them or ends: the share can then run out, which admits fewer
+//! entries, never more memory.
 //!
 //! Taking and giving back the charge is an atomic add on the tier when a slot is filled,
 //! which happens on a moka hit, never on a front hit.
@@ -54,7 +55,7 @@ use super::SharedValue;
 use super::entry::LocalEntry;
 use table::{MIN_SLOTS, Table};
 
-/// Every this many front hits of a slot, the hit is also recorded in moka.
+/// Every this many front hits of a thread (whichever keys), the hit is also recorded in moka.
 pub(crate) const TOUCH_EVERY: u32 = 64;
 /// Entries charged more are never kept in a front, whatever the budget.
 const MAX_ENTRY_BYTES: u64 = 64 * 1024;
