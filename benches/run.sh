@@ -20,7 +20,7 @@ mkdir -p "$logs"
 
 benches=("$@")
 if [ ${#benches[@]} -eq 0 ]; then
-    benches=(l1_hit contention l2_hit fill stampede codec overhead)
+    benches=(l1_hit l0_hot_set contention l2_hit fill stampede codec overhead)
 fi
 
 for tool in redis-server redis-benchmark; do

@@ -97,7 +97,7 @@ impl Cache {
         // entry's own admission clock serves as its ticket (it predates this read).
         let scope_ticket = in_request_scope.then(|| self.ticket());
         let fences = &self.inner.fences;
-        let upper = local.with_entry(key.as_str(), |entry| {
+        let upper = local.with_entry(key.as_str(), |entry, _| {
             if !fences.entry_valid(entry) {
                 return Upper::Miss;
             }
@@ -163,11 +163,11 @@ impl Cache {
         let now = clock::now_ms();
         let fences = &self.inner.fences;
         self.local_for(opts)?
-            .with_entry(key_text, |entry| {
+            .with_entry(key_text, |entry, value| {
                 if !fences.entry_valid(entry) {
                     return None;
                 }
-                let value = entry.value.downcast_ref::<T>()?;
+                let value = value.downcast_ref::<T>()?;
                 if !freshness::surely_fresh(&entry.meta, now, opts.early_refresh_value()) {
                     return None;
                 }
@@ -184,7 +184,7 @@ impl Cache {
         let ticket = self.ticket();
         let fences = &self.inner.fences;
         let (value, shared) = local
-            .with_entry(key.as_str(), |entry| {
+            .with_entry(key.as_str(), |entry, _| {
                 if !fences.entry_valid(entry) {
                     return None;
                 }

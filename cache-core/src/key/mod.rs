@@ -29,6 +29,7 @@
 //! collection key. `#` is escaped everywhere else, so it only appears in
 //! shortened keys, which therefore never equal a key that was not shortened.
 
+mod head;
 mod parse;
 mod part;
 mod record;
@@ -42,6 +43,8 @@ use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+pub(crate) use head::KeyDraft;
+pub use head::KeyHead;
 pub use parse::KeyParseError;
 pub use stamp::{Micros, VersionStamp};
 pub(crate) use writer::escape_into;
@@ -102,14 +105,10 @@ impl CacheKey {
     ) -> CacheKey {
         // One buffer for the whole text: this runs on every call of a cached function.
         let mut full = String::with_capacity(cache_name.len() + 40);
-        let draft = KeyDraft::write(&mut full, cache_name, schema_version, parts);
-        Self::finish(
-            cache_name,
-            schema_version,
-            full,
-            draft.name_end,
-            draft.tail_start,
-        )
+        let (name_end, tail_start) = write_head(&mut full, cache_name, schema_version);
+        full.push(':');
+        KeyWriter::write_group(&mut full, parts);
+        Self::finish(cache_name, schema_version, full, name_end, tail_start)
     }
 
     /// The same key with `@schema_version` after the name (or none, for 0);
@@ -242,44 +241,6 @@ impl CacheKey {
             tail_start,
             schema_version,
         }))
-    }
-}
-
-/// The text of a [`CacheKey::with_schema`] key written into a caller's buffer, so a lookup can
-/// use it before (and, on a hit, instead of) allocating the key itself.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct KeyDraft {
-    name_end: usize,
-    tail_start: usize,
-}
-
-impl KeyDraft {
-    /// Appends `escape(name)[@N]:parts` to `buf` (expected empty).
-    pub(crate) fn write(
-        buf: &mut String,
-        cache_name: &str,
-        schema_version: u32,
-        parts: &(impl KeyPart + ?Sized),
-    ) -> KeyDraft {
-        let (name_end, tail_start) = write_head(buf, cache_name, schema_version);
-        buf.push(':');
-        KeyWriter::write_group(buf, parts);
-        KeyDraft {
-            name_end,
-            tail_start,
-        }
-    }
-
-    /// The key whose text `self` wrote into `text`; the same as [`CacheKey::with_schema`] with
-    /// the same arguments.
-    pub(crate) fn finish(self, cache_name: &str, schema_version: u32, text: &str) -> CacheKey {
-        CacheKey::finish(
-            cache_name,
-            schema_version,
-            text.to_owned(),
-            self.name_end,
-            self.tail_start,
-        )
     }
 }
 

@@ -25,6 +25,7 @@ pub use core::any::type_name;
 pub use core::time::Duration;
 pub use std::sync::LazyLock;
 
+pub use crate::key::KeyHead;
 pub use crate::{
     Cache, CacheKey, Cacheable, Entry, KeyPart, KeyWriter, Options, Tiers, VersionStamp, global,
     global::global_ref,

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 
 use super::bounds::CachedValue;
-use crate::key::KeyDraft;
+use crate::key::{KeyDraft, KeyHead};
 use crate::{Cache, CacheKey, KeyPart, MAX_KEY_LEN, Options};
 
 /// The engine's hit-only lookup for one value type: `(cache, key text, cache name, options)`.
@@ -65,6 +65,8 @@ pub struct ProbeArgs<'a, T> {
     pub name: &'a str,
     /// The schema version.
     pub version: u32,
+    /// `escape(name)[@version]`, written once per function.
+    pub head: &'a KeyHead,
 }
 
 /// What the hit path of a `#[cached]` call found: the value, or the key for the full path.
@@ -93,6 +95,7 @@ pub fn probe_parts<T>(probe: ProbeArgs<'_, T>, parts: &(impl KeyPart + ?Sized)) 
         opts,
         name,
         version,
+        head,
     } = probe;
     let Some(hit) = hit else {
         return Probe::Miss(CacheKey::with_schema(name, version, parts));
@@ -101,13 +104,13 @@ pub fn probe_parts<T>(probe: ProbeArgs<'_, T>, parts: &(impl KeyPart + ?Sized)) 
         // Borrowed already when a key part or a clone calls a cached function itself.
         let mut text = cell.try_borrow_mut().ok()?;
         text.clear();
-        let draft = KeyDraft::write(&mut text, name, version, parts);
+        let draft = KeyDraft::write(&mut text, head, parts);
         if text.len() <= MAX_KEY_LEN
             && let Some(value) = hit(cache, &text, name, opts)
         {
             return Some(Probe::Hit(value));
         }
-        let key = draft.finish(name, version, &text);
+        let key = draft.finish(head, &text);
         if text.capacity() > KEY_TEXT_KEEP {
             *text = String::new();
         }

@@ -12,23 +12,28 @@ use crate::codec::EntryMeta;
 const ENTRY_OVERHEAD: u32 = 96;
 
 /// One decoded value with its lifetimes.
+///
+/// In declaration order (`repr(C)`), the fields every front hit reads first: `retired`,
+/// `admitted` and `meta` share the first 32 bytes, so they are one cache line more often than
+/// not; the value's own pointer is kept in the front's slot.
+#[repr(C)]
 pub(crate) struct LocalEntry {
-    pub(crate) value: SharedValue,
-    pub(crate) meta: EntryMeta,
+    /// Set once moka has removed or replaced the entry; per-thread fronts check it.
+    retired: AtomicBool,
     /// Its envelope's length before compression, standing for the decoded value's size; with
     /// the key and a fixed overhead, what it is charged (see [`LocalEntry::charge`]).
     pub(crate) weight: u32,
+    /// The fence clock when this entry was admitted (or last found valid): the engine
+    /// re-checks it after a tag invalidation or clear (see `Fences::entry_valid`).
+    admitted: AtomicU64,
+    pub(crate) meta: EntryMeta,
+    pub(crate) value: SharedValue,
     /// The entry's tags; `None` when it was backfilled by a read that did not know them (a
     /// plain `get`), in which case every tag invalidation drops it to stay correct.
     pub(crate) tags: Option<Arc<[Arc<str>]>>,
     /// The remote write this value came from (or went to), when known: a refresh of this
     /// entry writes to the remote tier only while that write is still in place.
     pub(crate) token: Option<Token>,
-    /// Set once moka has removed or replaced the entry; per-thread fronts check it.
-    retired: AtomicBool,
-    /// The fence clock when this entry was admitted (or last found valid): the engine
-    /// re-checks it after a tag invalidation or clear (see `Fences::entry_valid`).
-    admitted: AtomicU64,
 }
 
 impl LocalEntry {

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use moka::Expiry;
 
+use super::SharedValue;
 use super::entry::LocalEntry;
 use super::front::{self, FrontShared};
 use crate::{CacheKey, clock};
@@ -91,17 +92,19 @@ impl LocalTier {
         self.cache.run_pending_tasks();
     }
 
-    /// Calls `f` with the entry under `key`, if there is one: from this thread's front when it
-    /// holds it, else from moka (offering it to the front).
+    /// Calls `f` with the entry under `key` and its value, if there is one: from this thread's
+    /// front when it holds it, else from moka (offering it to the front).
     pub(crate) fn with_entry<R>(
         &self,
         key: &str,
-        f: impl FnOnce(&Arc<LocalEntry>) -> R,
+        f: impl FnOnce(&Arc<LocalEntry>, &SharedValue) -> R,
     ) -> Option<R> {
         let hash = front::hash(key);
         let mut f = Some(f);
         if let front::Lookup::Hit { result, touch } =
-            front::lookup(&self.front, key, hash, |entry| f.take().map(|f| f(entry)))
+            front::lookup(&self.front, key, hash, |entry, value| {
+                f.take().map(|f| f(entry, value))
+            })
         {
             if touch {
                 // Keeps moka's eviction policy aware that this key is hot.
@@ -112,7 +115,7 @@ impl LocalTier {
         let epoch = self.front.epoch();
         let entry = self.cache.get(key)?;
         front::offer(&self.front, key, hash, epoch, &entry);
-        f.map(|f| f(&entry))
+        f.map(|f| f(&entry, &entry.value))
     }
 
     /// The entry under `key` straight from moka, leaving this thread's front alone: for

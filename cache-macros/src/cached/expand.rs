@@ -157,12 +157,15 @@ fn emitted_fn(plan: &Plan, call: Call) -> TokenStream {
             #opts_static
             let __cached_opts: &#p::Options = #opts;
             let __cached_cache: &#p::Cache = #cache;
+            static __CACHED_HEAD: #p::LazyLock<#p::KeyHead> =
+                #p::LazyLock::new(|| #p::KeyHead::new(#name, #version));
             let __cached_probe = #p::ProbeArgs {
                 hit: #hit_fn,
                 cache: __cached_cache,
                 opts: __cached_opts,
                 name: #name,
                 version: #version,
+                head: &__CACHED_HEAD,
             };
             // The hit path writes the key into a reused buffer; the key is only allocated
             // when the full path (a miss, a refresh) needs it.

@@ -2,9 +2,12 @@
 //!
 //! A moka hit is correct but not free: it hashes the key, records the read in a buffer shared
 //! by every thread, stamps the entry's access time and bumps its reference count — shared
-//! cache-line writes that two threads hitting the same key fight over. The front remembers,
-//! per thread, the entries a thread keeps hitting, in a direct-mapped table of
-//! [`SLOTS`] slots, and answers those hits with plain reads.
+//! cache-line writes that two threads hitting the same key fight over, and several cache
+//! misses per hit once the hot set outgrows the CPU caches. The front remembers, per thread,
+//! the entries a thread keeps hitting, in a table of sets of eight slots (`table.rs`), and
+//! answers those hits with plain reads. The table starts with 256 slots and doubles, up to
+//! 16,384, while moka keeps answering more than one in 32 of its lookups (the hot set does
+//! not fit).
 //!
 //! Staying correct is the local tier's job, not the front's guesswork:
 //! - every entry moka removes or replaces (invalidation, a newer write, expiry, eviction) is
@@ -16,23 +19,29 @@
 //! - freshness is still checked by the caller on every hit.
 //!
 //! One hit in [`TOUCH_EVERY`] is also passed on to moka, so its eviction policy still sees
-//! which keys are hot. A slot is filled on the second lookup of a key, so keys seen once do
-//! not churn it.
+//! which keys are hot. A key takes a free slot of its set at once; from a full set it takes
+//! only an entry not hit lately, and only on its second lookup (the set remembers the last
+//! eight keys that found it full), so keys seen once do not churn it.
 //!
 //! # Memory
 //!
 //! A slot holds its entry alive until the slot is reused or the thread ends, so an entry moka
 //! has dropped can outlive it in fronts. Fronts therefore obey the tier's byte budget:
 //! entries are charged what moka charges them ([`LocalEntry::charge`]), only an entry of at
-//! most `min(`[`MAX_ENTRY_BYTES`]`, max_bytes / `[`SLOTS`]`)` is kept, and every front of a
+//! most `min(`[`MAX_ENTRY_BYTES`]`, max_bytes / 256)` is kept, and every front of a
 //! tier, in all threads together, holds at most `max_bytes / `[`FRONT_SHARE`] (the charge is
 //! taken when a slot is filled and given back when it is emptied, reused or its thread ends).
 //! Worst case, when every entry the fronts hold has already left moka: the tier's values
 //! occupy `max_bytes * 9 / 8`, whatever the number of threads; one thread holds at most
-//! `max_bytes / 8` of them, and never more than `SLOTS * MAX_ENTRY_BYTES` (16 MiB). Each thread that uses a cache also has its table (about 18 KiB
-//! plus the keys). Entries still in moka, the usual case, cost nothing more. A thread that
-//! stops using a tier keeps its slots, and their charge, until it reuses them or ends: the
-//! share can then run out, which admits fewer entries, never more memory.
+//! `max_bytes / 8` of them. Entries still in moka, the usual case, cost nothing more.
+//!
+//! The tables themselves are not charged to any tier: each thread that uses a cache has one,
+//! shared by all tiers, of 256 slots (74 bytes each with its tag and candidate mark: 19 KiB,
+//! plus the keys it holds) that grows only while the thread's hits keep missing it for want
+//! of room, to at most 16,384 slots (1.2 MiB plus the keys, one heap block each), and never
+//! shrinks before the thread ends. A thread that stops using a tier keeps its slots, and their
+//! charge, until it reuses them or ends: the share can then run out, which admits fewer
+//! entries, never more memory.
 //!
 //! Taking and giving back the charge is an atomic add on the tier when a slot is filled,
 //! which happens on a moka hit, never on a front hit.
@@ -42,22 +51,21 @@ use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::SharedValue;
 use super::entry::LocalEntry;
+use table::{MIN_SLOTS, Table};
 
-/// Slots per thread (a power of two): about 18 KiB per thread that uses a cache.
-const SLOTS: usize = 256;
-/// Every this many front hits of a slot, the hit is also recorded in moka.
+/// Every this many front hits of a thread (whichever keys), the hit is also recorded in moka.
 pub(crate) const TOUCH_EVERY: u32 = 64;
 /// Entries charged more are never kept in a front, whatever the budget.
 const MAX_ENTRY_BYTES: u64 = 64 * 1024;
 /// All fronts of a tier together hold at most its budget divided by this.
 const FRONT_SHARE: u64 = 8;
 
-/// What one local tier shares with every thread's front.
+/// What one local tier shares with every thread's front; its address tells tiers apart in a
+/// thread's table.
 #[derive(Debug)]
 pub(crate) struct FrontShared {
-    /// Tells local tiers apart in a thread's table.
-    id: u64,
     /// Bumped after every lazy bulk invalidation (tags, clear).
     epoch: AtomicU64,
     /// Largest charge of an entry kept in a front.
@@ -71,11 +79,9 @@ pub(crate) struct FrontShared {
 impl FrontShared {
     /// What fronts of a tier with a budget of `max_bytes` share.
     pub(crate) fn new(max_bytes: u64) -> FrontShared {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         FrontShared {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             epoch: AtomicU64::new(0),
-            entry_cap: MAX_ENTRY_BYTES.min(max_bytes / SLOTS as u64),
+            entry_cap: MAX_ENTRY_BYTES.min(max_bytes / MIN_SLOTS as u64),
             total_cap: max_bytes / FRONT_SHARE,
             held: AtomicU64::new(0),
         }
@@ -107,40 +113,8 @@ impl FrontShared {
     }
 }
 
-#[derive(Default)]
-struct Slot {
-    tier: u64,
-    hash: u64,
-    key: Box<str>,
-    entry: Option<Arc<LocalEntry>>,
-    epoch: u64,
-    hits: u32,
-    /// What `entry` is charged against its tier's front share.
-    charge: u32,
-    /// Hash of a key seen once at this slot and not admitted yet.
-    candidate: u64,
-    /// The tier `entry` is charged to (kept apart from `tier`, which a hit compares).
-    owner: Option<Arc<FrontShared>>,
-}
-
-impl Slot {
-    /// Drops the entry and gives its charge back.
-    fn empty(&mut self) {
-        self.entry = None;
-        if let Some(owner) = self.owner.take() {
-            owner.release(std::mem::take(&mut self.charge));
-        }
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.empty();
-    }
-}
-
 thread_local! {
-    static TABLE: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
+    static TABLE: RefCell<Table> = const { RefCell::new(Table::new()) };
 }
 
 /// The hash that picks a key's slot: fixed-seeded, since it never leaves this process.
@@ -156,12 +130,13 @@ pub(crate) enum Lookup<R> {
     Miss,
 }
 
-/// Calls `f` with this thread's live entry for `key` in tier `shared`, if it has one.
+/// Calls `f` with this thread's live entry for `key` in tier `shared`, and its value, if it
+/// has one.
 pub(crate) fn lookup<R>(
     shared: &FrontShared,
     key: &str,
     hash: u64,
-    f: impl FnOnce(&Arc<LocalEntry>) -> R,
+    f: impl FnOnce(&Arc<LocalEntry>, &SharedValue) -> R,
 ) -> Lookup<R> {
     TABLE
         .try_with(|table| {
@@ -170,33 +145,20 @@ pub(crate) fn lookup<R>(
             let Ok(mut table) = table.try_borrow_mut() else {
                 return Lookup::Miss;
             };
-            let Some(slot) = table.get_mut(index(hash)) else {
+            let Some((entry, value, touch)) = table.hit(shared, key, hash, shared.epoch()) else {
                 return Lookup::Miss;
             };
-            let live = slot.tier == shared.id
-                && slot.hash == hash
-                && *slot.key == *key
-                && slot.epoch == shared.epoch()
-                && slot.entry.as_ref().is_some_and(|e| !e.is_retired());
-            if !live {
-                return Lookup::Miss;
-            }
-            let Some(entry) = slot.entry.as_ref() else {
-                return Lookup::Miss;
-            };
-            slot.hits = slot.hits.wrapping_add(1);
-            let touch = slot.hits % TOUCH_EVERY == 0;
             Lookup::Hit {
-                result: f(entry),
+                result: f(entry, value),
                 touch,
             }
         })
         .unwrap_or(Lookup::Miss)
 }
 
-/// Offers `entry`, looked up in moka at `epoch`, to this thread's front. It is kept when the
-/// same key was offered to its slot before (a second lookup), it is small enough and the
-/// tier's fronts have room for it.
+/// Offers `entry`, looked up in moka at `epoch`, to this thread's front. It is kept when its
+/// set has room for it (see `table.rs`), it is small enough and the tier's fronts have room
+/// for it.
 pub(crate) fn offer(
     shared: &Arc<FrontShared>,
     key: &str,
@@ -209,43 +171,13 @@ pub(crate) fn offer(
         return;
     }
     let _ = TABLE.try_with(|table| {
-        let Ok(mut table) = table.try_borrow_mut() else {
-            return;
-        };
-        if table.is_empty() {
-            table.resize_with(SLOTS, Slot::default);
+        if let Ok(mut table) = table.try_borrow_mut() {
+            table.offer(shared, key, hash, epoch, entry, charge);
         }
-        let Some(slot) = table.get_mut(index(hash)) else {
-            return;
-        };
-        // The candidate mark ignores the tier: two tiers sharing a key text just admit it
-        // one lookup early.
-        if slot.candidate != hash {
-            slot.candidate = hash;
-            return;
-        }
-        // What the slot held goes first: it may be what leaves room for the newcomer.
-        slot.empty();
-        if !shared.reserve(charge) {
-            return;
-        }
-        slot.owner = Some(Arc::clone(shared));
-        slot.charge = charge;
-        if slot.tier != shared.id || slot.hash != hash || *slot.key != *key {
-            slot.key = key.into();
-        }
-        slot.tier = shared.id;
-        slot.hash = hash;
-        slot.entry = Some(Arc::clone(entry));
-        slot.epoch = epoch;
-        slot.hits = 0;
     });
 }
 
-fn index(hash: u64) -> usize {
-    // The high bits: the low ones also pick moka's shard and bucket.
-    (hash >> 56) as usize & (SLOTS - 1)
-}
+mod table;
 
 #[cfg(test)]
 mod tests;

@@ -22,8 +22,9 @@ fn tier(max_bytes: u64) -> Arc<FrontShared> {
 }
 
 fn read(shared: &FrontShared, key: &str) -> Option<u32> {
-    match lookup(shared, key, hash(key), |e| {
-        *e.value.downcast_ref::<u32>().unwrap()
+    match lookup(shared, key, hash(key), |e, v| {
+        assert!(Arc::ptr_eq(&e.value, v));
+        *v.downcast_ref::<u32>().unwrap()
     }) {
         Lookup::Hit { result, .. } => Some(result),
         Lookup::Miss => None,
@@ -37,23 +38,54 @@ fn admit(shared: &Arc<FrontShared>, key: &str, e: &Arc<LocalEntry>) {
     }
 }
 
-/// Distinct one-byte keys that fall in distinct slots.
-fn keys_in_distinct_slots(n: usize) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
+/// Distinct one-byte keys, at most half a set's worth in any set (so none pushes another out).
+fn keys_that_fit(n: usize) -> Vec<String> {
+    let mut per_set = std::collections::HashMap::new();
     (0..=255_u8)
         .map(|b| char::from(b).to_string())
-        .filter(|k| k.len() == 1 && seen.insert(index(hash(k))))
+        .filter(|k| {
+            let count = per_set.entry(table::initial_set(hash(k))).or_insert(0);
+            *count += 1;
+            k.len() == 1 && *count <= table::WAYS / 2
+        })
         .take(n)
         .collect()
 }
 
+/// `n` keys other than `key` that fall in its set.
+fn keys_in_the_set_of(key: &str, n: usize) -> Vec<String> {
+    let set = table::initial_set(hash(key));
+    (0..)
+        .map(|i| format!("s{i}"))
+        .filter(|k| table::initial_set(hash(k)) == set)
+        .take(n)
+        .collect()
+}
+
+/// How many slots this thread's table has.
+fn table_len() -> usize {
+    TABLE.with(|t| t.borrow().len())
+}
+
 #[test]
-fn admits_on_the_second_offer_and_forgets_retired_entries() {
+fn a_full_set_admits_on_the_second_offer_and_forgets_retired_entries() {
     let shared = tier(LARGE);
     let e = entry(10);
+    for key in keys_in_the_set_of("k", table::WAYS) {
+        admit(&shared, &key, &e);
+        // Hit, so not idle.
+        assert_eq!(read(&shared, &key), Some(7));
+    }
     let offer_now = |e: &Arc<LocalEntry>| offer(&shared, "k", hash("k"), shared.epoch(), e);
     offer_now(&e);
     assert_eq!(read(&shared, "k"), None, "one offer is not enough");
+    // The second offer halved the others' hits; the third finds one idle.
+    offer_now(&e);
+    assert_eq!(
+        read(&shared, "k"),
+        None,
+        "entries hit since are not pushed out"
+    );
     offer_now(&e);
     assert_eq!(read(&shared, "k"), Some(7));
     assert_eq!(read(&shared, "other"), None);
@@ -101,7 +133,7 @@ fn all_fronts_together_hold_at_most_their_share() {
     // 256 KiB budget: at most 1 KiB an entry, 32 KiB in all, so 32 entries of 1 KiB.
     let shared = tier(256 << 10);
     let e = entry(1024 - 1 - 96);
-    let keys = keys_in_distinct_slots(48);
+    let keys = keys_that_fit(48);
     let (here, there) = keys.split_at(24);
     for key in here {
         admit(&shared, key, &e);
@@ -126,10 +158,86 @@ fn all_fronts_together_hold_at_most_their_share() {
         24 << 10,
         "an ended thread gives its charge back"
     );
-    // Reusing a slot for another tier gives the first tier's charge back too.
+    // Reusing a slot for another tier gives the first tier's charge back too: a full set
+    // makes room by dropping its least hit entry.
+    for (i, key) in here.iter().enumerate().skip(1) {
+        for _ in 0..=i {
+            assert_eq!(read(&shared, key), Some(7));
+        }
+    }
     let other = tier(LARGE);
-    admit(&other, &here[0], &e);
+    for key in keys_in_the_set_of(&here[0], table::WAYS) {
+        admit(&other, &key, &e);
+    }
+    assert_eq!(read(&shared, &here[0]), None);
     assert_eq!(shared.held.load(Ordering::Relaxed), 23 << 10);
+}
+
+#[test]
+fn keys_that_share_a_set_all_stay() {
+    let shared = tier(LARGE);
+    let e = entry(10);
+    let mut keys = keys_in_the_set_of("k", table::WAYS - 1);
+    keys.push("k".into());
+    for key in &keys {
+        admit(&shared, key, &e);
+    }
+    for _ in 0..3 {
+        for key in &keys {
+            assert_eq!(read(&shared, key), Some(7), "{key} was pushed out");
+        }
+    }
+}
+
+#[test]
+fn a_table_grows_while_its_hot_set_does_not_fit_and_stays_bounded() {
+    let shared = tier(LARGE);
+    let e = entry(10);
+    let keys: Vec<String> = (0..table::MAX_SLOTS / 2)
+        .map(|i| format!("hot{i}"))
+        .collect();
+    // Each round: a lookup that misses, then the offer a moka hit makes.
+    for _ in 0..20 {
+        for key in &keys {
+            if read(&shared, key).is_none() {
+                offer(&shared, key, hash(key), shared.epoch(), &e);
+            }
+        }
+    }
+    let held = keys.iter().filter(|k| read(&shared, k).is_some()).count();
+    assert_eq!(table_len(), table::MAX_SLOTS);
+    assert!(held > keys.len() * 9 / 10, "{held} held");
+    // Growing moved the entries over: charges are those of the entries held.
+    let charged: u64 = keys
+        .iter()
+        .filter(|k| read(&shared, k).is_some())
+        .map(|k| u64::from(e.charge(k.len())))
+        .sum();
+    assert_eq!(shared.held.load(Ordering::Relaxed), charged);
+}
+
+#[test]
+fn a_small_hot_set_is_held_in_a_small_table() {
+    let shared = tier(LARGE);
+    let e = entry(10);
+    let keys: Vec<String> = (0..100).map(|i| format!("few{i}")).collect();
+    for _ in 0..1_000 {
+        for key in &keys {
+            if read(&shared, key).is_none() {
+                offer(&shared, key, hash(key), shared.epoch(), &e);
+            }
+        }
+    }
+    // Its warm-up (every key missing twice) may double the table once or twice, not more.
+    assert!(table_len() <= 4 * table::MIN_SLOTS, "{} slots", table_len());
+    assert!(keys.iter().all(|k| read(&shared, k).is_some()));
+}
+
+#[test]
+fn a_slot_stays_small() {
+    // The table's documented size (74 bytes a slot with its tag and candidate) rests on it,
+    // and a hit reads one line of slot.
+    assert_eq!(size_of::<table::Slot>(), 64);
 }
 
 #[test]
@@ -140,7 +248,7 @@ fn every_touch_every_th_hit_is_passed_on() {
     let touches = (0..TOUCH_EVERY * 3)
         .filter(|_| {
             matches!(
-                lookup(&shared, "t", hash("t"), |_| ()),
+                lookup(&shared, "t", hash("t"), |_, _| ()),
                 Lookup::Hit { touch: true, .. }
             )
         })
