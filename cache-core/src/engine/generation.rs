@@ -47,6 +47,25 @@ impl Current {
         text.push_str(key);
         text
     }
+
+    /// `keys` as the remote tier knows them, written one after another into one string, with
+    /// where each ends.
+    pub(crate) fn keys(&self, keys: &[&CacheKey]) -> (String, Vec<usize>) {
+        let len: usize = keys
+            .iter()
+            .map(|key| self.prefix.len() + key.as_str().len())
+            .sum();
+        let mut text = String::with_capacity(len);
+        let ends = keys
+            .iter()
+            .map(|key| {
+                text.push_str(&self.prefix);
+                text.push_str(key.as_str());
+                text.len()
+            })
+            .collect();
+        (text, ends)
+    }
 }
 
 /// A namespace's generation as this node knows it.

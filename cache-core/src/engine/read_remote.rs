@@ -8,8 +8,8 @@ use super::read::{Found, Upper};
 use super::remote::Remote;
 use crate::metrics::{Event, Lookup};
 use crate::stats::TierName;
-use crate::tier::Ticket;
 use crate::tier::remote::{Stored, Token};
+use crate::tier::{Ticket, request};
 use crate::{CacheKey, Cacheable, Options, clock};
 
 /// An entry that did not decode (counted; to be deleted).
@@ -159,12 +159,17 @@ impl Cache {
     pub(crate) async fn read_many<T: Cacheable>(&self, keys: &[CacheKey]) -> Vec<Option<T>> {
         let opts = Options::plain_read();
         let ticket = self.ticket();
+        // No tier above the remote one here (no local tier, outside a request scope): no key
+        // is looked up in one.
+        let upper = self.local_for(&opts).is_some() || request::in_request_scope();
         let mut out: Vec<Option<T>> = keys
             .iter()
-            .map(|key| match self.read_upper::<T>(key, &opts) {
-                Upper::Hit(value) => Some(value),
-                _ => None,
-            })
+            .map(
+                |key| match upper.then(|| self.read_upper::<T>(key, &opts)) {
+                    Some(Upper::Hit(value)) => Some(value),
+                    _ => None,
+                },
+            )
             .collect();
         let missing: Vec<&CacheKey> = (keys.iter().zip(&out))
             .filter(|(_, found)| found.is_none())

@@ -119,7 +119,17 @@ impl Remote<'_> {
 
     pub(crate) async fn read_many(&self, keys: &[&CacheKey]) -> Result<Vec<Stored>, Failed> {
         let current = self.current().await?;
-        let keys: Vec<String> = keys.iter().map(|key| current.key(key)).collect();
+        // One buffer for all the keys instead of one allocation each.
+        let (text, ends) = current.keys(keys);
+        let mut start = 0;
+        let keys: Vec<&str> = ends
+            .iter()
+            .map(|&end| {
+                let key = &text[start..end];
+                start = end;
+                key
+            })
+            .collect();
         self.call("get_many", self.tier.read_many(&keys)).await
     }
 

@@ -189,7 +189,7 @@ impl RemoteTier for MemoryRemote {
         Ok(self.shared.store.lock().stored(key))
     }
 
-    async fn read_many(&self, keys: &[String]) -> Result<Vec<Stored>> {
+    async fn read_many(&self, keys: &[&str]) -> Result<Vec<Stored>> {
         self.check()?;
         self.shared.gets.fetch_add(keys.len() as u64, Relaxed);
         let store = self.shared.store.lock();

@@ -157,9 +157,11 @@ pub trait RemoteTier: Send + Sync + 'static {
     }
 
     /// [`read`](RemoteTier::read) for many keys, in as few round trips as the tier allows.
-    async fn read_many(&self, keys: &[String]) -> Result<Vec<Stored>> {
+    /// The keys are borrowed slices (of one buffer, as the engine builds them).
+    async fn read_many(&self, keys: &[&str]) -> Result<Vec<Stored>> {
+        let keys: Vec<String> = keys.iter().map(|key| key.to_string()).collect();
         Ok(self
-            .get_many(keys)
+            .get_many(&keys)
             .await?
             .into_iter()
             .map(Stored::from)

@@ -99,6 +99,12 @@ impl Recovery {
         self.queue.covers(key)
     }
 
+    /// Whether no key is covered at all (nothing queued or replaying): a batch read checks
+    /// this once instead of every key.
+    pub(crate) fn idle(&self) -> bool {
+        self.queue.idle()
+    }
+
     /// Forgets what is queued for `key`: a live write just superseded it.
     pub(crate) fn forget_key(&self, key: &str) {
         self.queue.forget_key(key);

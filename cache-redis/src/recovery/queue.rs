@@ -115,10 +115,15 @@ impl Queue {
     /// Whether a queued change may cover `key`: a delete of it, or any tag invalidation or
     /// clear (the entry's tags are unknown here). Until it is replayed, what Redis holds under
     /// `key` may be what this node already invalidated, so reads must not trust it.
-    pub(super) fn covers(&self, key: &str) -> bool {
+    /// Nothing queued and nothing replaying: no key is covered.
+    pub(super) fn idle(&self) -> bool {
         // `len` first: `take` stores it after `in_replay`, so a reader that sees the queue
         // emptied by a take also sees the replay in progress.
-        if self.len.load(Acquire) == 0 && self.in_replay.load(Acquire) == 0 {
+        self.len.load(Acquire) == 0 && self.in_replay.load(Acquire) == 0
+    }
+
+    pub(super) fn covers(&self, key: &str) -> bool {
+        if self.idle() {
             return false;
         }
         // Under the lock, where `take` moves operations from the queue to the replay in one

@@ -22,7 +22,8 @@ impl RemoteTier for RedisTier {
     }
 
     async fn get_many(&self, keys: &[String]) -> cache_core::Result<Vec<Option<Vec<u8>>>> {
-        let found = self.read_many(keys).await?;
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let found = self.read_many(&keys).await?;
         Ok(found.into_iter().map(Stored::into_entry).collect())
     }
 
@@ -43,22 +44,30 @@ impl RemoteTier for RedisTier {
         Ok(found.map_or(Stored::Absent, fenced::parse))
     }
 
-    async fn read_many(&self, keys: &[String]) -> cache_core::Result<Vec<Stored>> {
+    async fn read_many(&self, keys: &[&str]) -> cache_core::Result<Vec<Stored>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
         let layers = &self.layers;
-        // As in `read`: covered before or after the MGET.
-        let covered: Vec<bool> = keys.iter().map(|k| layers.recovery.covers(k)).collect();
-        let bytes = keys.iter().map(String::len).sum::<usize>();
+        // As in `read`: covered before or after the MGET (each key looked at only when
+        // something is queued or replaying at all).
+        let recovery = &layers.recovery;
+        let covered: Option<Vec<bool>> =
+            (!recovery.idle()).then(|| keys.iter().map(|k| recovery.covers(k)).collect());
+        let bytes = keys.iter().map(|key| key.len()).sum::<usize>();
         let mut cmd = redis::Cmd::with_capacity(keys.len() + 1, "MGET".len() + bytes);
         cmd.arg("MGET").arg(keys);
         let found: Vec<Option<Vec<u8>>> = layers.client.query(&cmd).await?;
+        let idle_after = recovery.idle();
+        let covered_before = |i: usize| covered.as_ref().is_some_and(|c| c[i]);
         Ok(found
             .into_iter()
-            .zip(keys.iter().zip(covered))
-            .map(|(bytes, (key, covered))| match bytes {
-                Some(bytes) if !covered && !layers.recovery.covers(key) => fenced::parse(bytes),
+            .zip(keys)
+            .enumerate()
+            .map(|(i, (bytes, key))| match bytes {
+                Some(bytes) if !covered_before(i) && (idle_after || !recovery.covers(key)) => {
+                    fenced::parse(bytes)
+                }
                 _ => Stored::Absent,
             })
             .collect())
