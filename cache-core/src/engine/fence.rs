@@ -287,7 +287,7 @@ mod tests {
         };
         let entry = |list: Option<&[&str]>| {
             let tags = list.map(|l| tags(l).into());
-            let entry = LocalEntry::new(Arc::new(1_u8), meta, 1, tags, None);
+            let entry = LocalEntry::shared(1_u8, meta, 1, tags, None);
             entry.set_admitted(fences.now());
             entry
         };

@@ -121,8 +121,8 @@ impl LocalTier {
         self.cache.get(key)
     }
 
-    pub(crate) fn insert(&self, key: CacheKey, entry: LocalEntry) {
-        self.cache.insert(key, Arc::new(entry));
+    pub(crate) fn insert(&self, key: CacheKey, entry: Arc<LocalEntry>) {
+        self.cache.insert(key, entry);
     }
 
     pub(crate) fn invalidate(&self, key: &str) {
@@ -154,7 +154,8 @@ struct UntilStale;
 
 impl UntilStale {
     fn remaining(entry: &LocalEntry) -> Option<Duration> {
-        Some(clock::until(entry.meta.stale_until_ms, clock::now_ms()).unwrap_or(Duration::ZERO))
+        let stale_until = entry.meta().stale_until_ms;
+        Some(clock::until(stale_until, clock::now_ms()).unwrap_or(Duration::ZERO))
     }
 }
 

@@ -14,7 +14,7 @@ fn entry(weight: usize) -> Arc<LocalEntry> {
         stale_until_ms: u64::MAX,
         load_micros: 0,
     };
-    Arc::new(LocalEntry::new(Arc::new(7_u32), meta, weight, None, None))
+    LocalEntry::shared(7_u32, meta, weight, None, None)
 }
 
 fn tier(max_bytes: u64) -> Arc<FrontShared> {
