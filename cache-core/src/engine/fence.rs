@@ -286,7 +286,7 @@ mod tests {
             load_micros: 0,
         };
         let entry = |list: Option<&[&str]>| {
-            let tags = list.map(|l| tags(l).into());
+            let tags = list.map(|l| Arc::new(tags(l).into_boxed_slice()));
             let entry = LocalEntry::shared(1_u8, meta, 1, tags, None);
             entry.set_admitted(fences.now());
             entry

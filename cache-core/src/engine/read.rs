@@ -129,7 +129,7 @@ impl Cache {
                         shared: Some(Held::Entry(Arc::clone(entry))),
                         meta,
                         weight: entry.weight as usize,
-                        token: entry.token,
+                        token: entry.token(),
                         ticket: entry.ticket(),
                     },
                     state,

@@ -12,13 +12,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::Ticket;
 use super::remote::Token;
 use crate::codec::EntryMeta;
+use crate::options::Tags;
 
 /// Fixed per-entry overhead added to the weight (map slot, Arcs, metadata).
 const ENTRY_OVERHEAD: u32 = 96;
 
-/// The bit of [`LocalEntry::state`] set once moka has removed or replaced the entry; the
-/// other bits hold the admission clock.
+/// The bit of [`LocalEntry::state`] set once moka has removed or replaced the entry.
 const RETIRED: u64 = 1 << 63;
+/// The bit of [`LocalEntry::state`] that says the entry has a token: set when it is made,
+/// never changed (a flag here rather than an `Option`, which would take another word).
+const HAS_TOKEN: u64 = 1 << 62;
+/// The bits of [`LocalEntry::state`] that hold the admission clock.
+const CLOCK: u64 = !(RETIRED | HAS_TOKEN);
 
 /// One decoded value with its lifetimes; `V` is the value's type until the entry is shared,
 /// then `dyn Any` (see [`LocalEntry::shared`]).
@@ -32,14 +37,13 @@ pub(crate) struct LocalEntry<V: ?Sized = dyn Any + Send + Sync> {
     pub(crate) weight: u32,
     /// The entry's tags; `None` when it was backfilled by a read that did not know them (a
     /// plain `get`), in which case every tag invalidation drops it to stay correct.
-    pub(crate) tags: Option<Arc<[Arc<str>]>>,
-    /// The remote write this value came from (or went to), when known: a refresh of this
-    /// entry writes to the remote tier only while that write is still in place.
-    pub(crate) token: Option<Token>,
+    pub(crate) tags: Option<Tags>,
+    /// The remote write this value came from (or went to), when known ([`HAS_TOKEN`]): a
+    /// refresh of this entry writes to the remote tier only while that write is still in place.
+    token: Token,
     /// The fence clock when this entry was admitted (or last found valid), which the engine
-    /// re-checks after a tag invalidation or clear (see `Fences::entry_valid`), and the
-    /// [`RETIRED`] bit, which per-thread fronts check. One word: both change after the entry
-    /// is shared.
+    /// re-checks after a tag invalidation or clear (see `Fences::entry_valid`); the
+    /// [`RETIRED`] bit, which per-thread fronts check; the [`HAS_TOKEN`] bit. One word.
     state: AtomicU64,
     /// Last, so that it can be unsized to `dyn Any`.
     pub(crate) value: V,
@@ -52,17 +56,18 @@ impl LocalEntry {
         value: T,
         meta: EntryMeta,
         weight: usize,
-        tags: Option<Arc<[Arc<str>]>>,
+        tags: Option<Tags>,
         token: Option<Token>,
     ) -> Arc<LocalEntry> {
+        let has_token = if token.is_some() { HAS_TOKEN } else { 0 };
         Arc::new(LocalEntry {
             fresh_until_ms: meta.fresh_until_ms,
             stale_until_ms: meta.stale_until_ms,
             load_micros: meta.load_micros,
             weight: u32::try_from(weight).unwrap_or(u32::MAX),
             tags,
-            token,
-            state: AtomicU64::new(0),
+            token: token.unwrap_or(Token::new(0, 0)),
+            state: AtomicU64::new(has_token),
             value,
         })
     }
@@ -79,6 +84,12 @@ impl<V: ?Sized> LocalEntry<V> {
         }
     }
 
+    /// The remote write this value came from (or went to), when known.
+    pub(crate) fn token(&self) -> Option<Token> {
+        let has_token = self.state.load(Ordering::Relaxed) & HAS_TOKEN != 0;
+        has_token.then_some(self.token)
+    }
+
     /// What the entry costs under `key` (of `key_len` bytes), in moka and in a front alike.
     pub(crate) fn charge(&self, key_len: usize) -> u32 {
         self.weight
@@ -88,7 +99,7 @@ impl<V: ?Sized> LocalEntry<V> {
 
     #[inline]
     pub(crate) fn admitted(&self) -> u64 {
-        self.state.load(Ordering::Acquire) & !RETIRED
+        self.state.load(Ordering::Acquire) & CLOCK
     }
 
     /// The ticket of a read that found this entry: its admission clock, which is no later
@@ -97,10 +108,15 @@ impl<V: ?Sized> LocalEntry<V> {
         Ticket::at(self.admitted())
     }
 
-    /// Records that the entry was admitted (or found valid) at `clock`. The clock only moves
-    /// forward, and a retired entry keeps its clock: the retired bit outweighs every clock.
+    /// Records that the entry was admitted (or found valid) at `clock`; the clock only moves
+    /// forward, and the flags stay as they are.
     pub(crate) fn set_admitted(&self, clock: u64) {
-        self.state.fetch_max(clock & !RETIRED, Ordering::AcqRel);
+        let clock = clock & CLOCK;
+        let _ = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+                (clock > state & CLOCK).then_some((state & !CLOCK) | clock)
+            });
     }
 
     pub(crate) fn is_retired(&self) -> bool {
@@ -109,5 +125,46 @@ impl<V: ?Sized> LocalEntry<V> {
 
     pub(crate) fn retire(&self) {
         self.state.fetch_or(RETIRED, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> EntryMeta {
+        EntryMeta {
+            fresh_until_ms: 1,
+            stale_until_ms: 2,
+            load_micros: 3,
+        }
+    }
+
+    #[test]
+    fn the_bookkeeping_of_an_entry_takes_seven_words() {
+        // With a two-`String` value the whole `Arc` allocation is 120 bytes: one 128-byte
+        // malloc chunk. A field more and it is 144.
+        assert_eq!(std::mem::size_of::<LocalEntry<()>>(), 56);
+    }
+
+    #[test]
+    fn the_clock_the_retired_bit_and_the_token_keep_apart() {
+        let token = Token::new(7, 9);
+        let entry = LocalEntry::shared(5_u8, meta(), 10, None, Some(token));
+        entry.set_admitted(4);
+        entry.set_admitted(3);
+        assert_eq!(entry.admitted(), 4, "the clock only moves forward");
+        assert!(!entry.is_retired());
+        entry.retire();
+        entry.set_admitted(6);
+        assert!(entry.is_retired());
+        assert_eq!(entry.admitted(), 6);
+        assert_eq!(entry.token(), Some(token));
+        assert_eq!(entry.meta(), meta());
+        assert_eq!(entry.value.downcast_ref::<u8>(), Some(&5));
+
+        let untokened = LocalEntry::shared(5_u8, meta(), 10, None, None);
+        untokened.retire();
+        assert_eq!((untokened.token(), untokened.admitted()), (None, 0));
     }
 }
