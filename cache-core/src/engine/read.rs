@@ -18,9 +18,10 @@ use crate::{CacheKey, Cacheable, Options, Tiers, clock};
 /// A value found in a tier together with its lifetimes and provenance.
 pub(crate) struct Found<T> {
     pub(crate) value: T,
-    /// The tier's shared copy when it came from one (the local tier); a value decoded from
-    /// the remote tier gets one only when a tier above keeps it (see [`Found::shared`]).
-    pub(crate) shared: Option<Held>,
+    /// The local entry it came from, if it did; a value decoded from the remote tier gets a
+    /// shared copy only when a tier above keeps it (see [`Found::held`]). An entry rather than
+    /// a [`Held`], which would make every `Found` a word larger and its moves a `memcpy` call.
+    pub(crate) shared: Option<Arc<LocalEntry>>,
     pub(crate) meta: EntryMeta,
     /// Length of its envelope before compression (its weight in the local tier).
     pub(crate) weight: usize,
@@ -32,12 +33,9 @@ pub(crate) struct Found<T> {
 
 impl<T: Cacheable> Found<T> {
     /// The value as the request tier keeps it: `entry` (where it was just stored), else the
-    /// tier's copy, else a new one.
+    /// entry it came from, else a new copy.
     pub(crate) fn held(&self, entry: Option<Arc<LocalEntry>>) -> Held {
-        match (entry, &self.shared) {
-            (None, Some(shared)) => shared.clone(),
-            (entry, _) => Held::of(entry, &self.value),
-        }
+        Held::of(entry.or_else(|| self.shared.clone()), &self.value)
     }
 
     /// The value as the request tier keeps it: the tier's copy, or a new one.
@@ -126,7 +124,7 @@ impl Cache {
                 state => Upper::Refresh(
                     Found {
                         value: value.clone(),
-                        shared: Some(Held::Entry(Arc::clone(entry))),
+                        shared: Some(Arc::clone(entry)),
                         meta,
                         weight: entry.weight as usize,
                         token: entry.token(),
