@@ -5,6 +5,10 @@ use std::ops::BitOr;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A call's tags behind one thin pointer (not a fat `Arc<[_]>`): every local entry keeps a
+/// clone, and a million entries pay for each word.
+pub(crate) type Tags = Arc<Box<[Arc<str>]>>;
+
 /// Which tiers a call may read and write.
 ///
 /// ```
@@ -84,7 +88,7 @@ pub struct Options {
     jitter: f64,
     early_refresh: Option<f64>,
     /// `None` only for plain reads, which do not know the tags of what they backfill.
-    tags: Option<Arc<[Arc<str>]>>,
+    tags: Option<Tags>,
     tiers: Tiers,
     flag: Option<Cow<'static, str>>,
     soft_timeout: Option<Duration>,
@@ -102,7 +106,7 @@ impl Default for Options {
             stale: Duration::ZERO,
             jitter: 0.1,
             early_refresh: Some(1.0),
-            tags: Some(Arc::from(Vec::new())),
+            tags: Some(Tags::default()),
             tiers: Tiers::ALL,
             flag: None,
             soft_timeout: None,
@@ -170,7 +174,8 @@ impl Options {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.tags = Some(tags.into_iter().map(|t| Arc::from(t.as_ref())).collect());
+        let tags: Box<[Arc<str>]> = tags.into_iter().map(|t| Arc::from(t.as_ref())).collect();
+        self.tags = Some(Arc::new(tags));
         self
     }
 
@@ -305,11 +310,11 @@ impl Options {
 
     /// The tags of what this call writes; `None` for plain reads, which do not know them.
     pub(crate) fn tag_list(&self) -> Option<&[Arc<str>]> {
-        self.tags.as_deref()
+        self.tags.as_deref().map(|tags| &**tags)
     }
 
     /// [`tag_list`](Self::tag_list), shared, as a local entry keeps it.
-    pub(crate) fn shared_tags(&self) -> Option<Arc<[Arc<str>]>> {
+    pub(crate) fn shared_tags(&self) -> Option<Tags> {
         self.tags.clone()
     }
 

@@ -201,11 +201,17 @@ impl Fences {
     /// entry admitted before the newest bulk invalidation is checked against the tombstones
     /// once, under the tag lock, and then remembers the clock it was found valid at. The hit
     /// path pays two atomic loads.
+    #[inline]
     pub(crate) fn entry_valid(&self, entry: &LocalEntry) -> bool {
+        // Inlined into every hit; the re-check after a bulk invalidation is out of line.
+        entry.admitted() >= self.bulk.load(Ordering::Acquire) || self.entry_still_valid(entry)
+    }
+
+    /// [`entry_valid`](Fences::entry_valid) for an entry admitted before the newest bulk
+    /// invalidation.
+    #[cold]
+    fn entry_still_valid(&self, entry: &LocalEntry) -> bool {
         let admitted = entry.admitted();
-        if admitted >= self.bulk.load(Ordering::Acquire) {
-            return true;
-        }
         let stones = self.tags.lock();
         let valid = self.cleared.load(Ordering::Acquire) <= admitted
             && match entry.tags.as_deref() {
@@ -286,8 +292,8 @@ mod tests {
             load_micros: 0,
         };
         let entry = |list: Option<&[&str]>| {
-            let tags = list.map(|l| tags(l).into());
-            let entry = LocalEntry::new(Arc::new(1_u8), meta, 1, tags, None);
+            let tags = list.map(|l| Arc::new(tags(l).into_boxed_slice()));
+            let entry = LocalEntry::shared(1_u8, meta, 1, tags, None);
             entry.set_admitted(fences.now());
             entry
         };

@@ -34,7 +34,7 @@ impl Cache {
         let local = self.inner.local.as_ref().and_then(|local| {
             let entry = local.peek(key.as_str())?;
             let charged = entry.charge(key.as_str().len());
-            Some(EntryFacts::new(&entry.meta, u64::from(charged)))
+            Some(EntryFacts::new(&entry.meta(), u64::from(charged)))
         });
         let remote = match &self.inner.remote {
             None => RemoteFinding::NotConfigured,

@@ -9,17 +9,19 @@ use super::freshness::{self, Freshness};
 use crate::codec::EntryMeta;
 use crate::metrics::{Event, Lookup};
 use crate::stats::TierName;
+use crate::tier::entry::LocalEntry;
 use crate::tier::local::LocalTier;
 use crate::tier::remote::Token;
-use crate::tier::{SharedValue, Ticket, request};
+use crate::tier::{Held, Ticket, request};
 use crate::{CacheKey, Cacheable, Options, Tiers, clock};
 
 /// A value found in a tier together with its lifetimes and provenance.
 pub(crate) struct Found<T> {
     pub(crate) value: T,
-    /// The tier's shared copy when it came from one (the local tier); a value decoded from
-    /// the remote tier gets one only when a tier above keeps it (see [`Found::shared`]).
-    pub(crate) shared: Option<SharedValue>,
+    /// The local entry it came from, if it did; a value decoded from the remote tier gets a
+    /// shared copy only when a tier above keeps it (see [`Found::held`]). An entry rather than
+    /// a [`Held`], which would make every `Found` a word larger and its moves a `memcpy` call.
+    pub(crate) shared: Option<Arc<LocalEntry>>,
     pub(crate) meta: EntryMeta,
     /// Length of its envelope before compression (its weight in the local tier).
     pub(crate) weight: usize,
@@ -30,12 +32,15 @@ pub(crate) struct Found<T> {
 }
 
 impl<T: Cacheable> Found<T> {
-    /// The value as the tiers share it: the tier's copy, or a new one.
-    pub(crate) fn shared(&self) -> SharedValue {
-        match &self.shared {
-            Some(shared) => Arc::clone(shared),
-            None => Arc::new(self.value.clone()),
-        }
+    /// The value as the request tier keeps it: `entry` (where it was just stored), else the
+    /// entry it came from, else a new copy.
+    pub(crate) fn held(&self, entry: Option<Arc<LocalEntry>>) -> Held {
+        Held::of(entry.or_else(|| self.shared.clone()), &self.value)
+    }
+
+    /// The value as the request tier keeps it: the tier's copy, or a new one.
+    pub(crate) fn shared(&self) -> Held {
+        self.held(None)
     }
 }
 
@@ -97,7 +102,7 @@ impl Cache {
         // entry's own admission clock serves as its ticket (it predates this read).
         let scope_ticket = in_request_scope.then(|| self.ticket());
         let fences = &self.inner.fences;
-        let upper = local.with_entry(key.as_str(), |entry, _| {
+        let upper = local.with_entry(key.as_str(), |entry| {
             if !fences.entry_valid(entry) {
                 return Upper::Miss;
             }
@@ -105,11 +110,13 @@ impl Cache {
                 tracing::warn!(key = %key, "local entry holds another type; two functions share a cache key");
                 return Upper::Miss;
             };
-            match freshness::classify(&entry.meta, clock::now_ms(), opts.early_refresh_value()) {
+            let meta = entry.meta();
+            match freshness::classify(&meta, clock::now_ms(), opts.early_refresh_value()) {
                 Freshness::Fresh => {
                     recorder.record(Event::Hit(name, TierName::Local));
                     if let Some(ticket) = scope_ticket {
-                        request::insert(self.inner.id, key, Arc::clone(&entry.value), ticket);
+                        let held = Held::Entry(Arc::clone(entry));
+                        request::insert(self.inner.id, key, held, ticket);
                     }
                     Upper::Hit(value.clone())
                 }
@@ -117,10 +124,10 @@ impl Cache {
                 state => Upper::Refresh(
                     Found {
                         value: value.clone(),
-                        shared: Some(Arc::clone(&entry.value)),
-                        meta: entry.meta,
+                        shared: Some(Arc::clone(entry)),
+                        meta,
                         weight: entry.weight as usize,
-                        token: entry.token,
+                        token: entry.token(),
                         ticket: entry.ticket(),
                     },
                     state,
@@ -163,12 +170,12 @@ impl Cache {
         let now = clock::now_ms();
         let fences = &self.inner.fences;
         self.local_for(opts)?
-            .with_entry(key_text, |entry, value| {
+            .with_entry(key_text, |entry| {
                 if !fences.entry_valid(entry) {
                     return None;
                 }
-                let value = value.downcast_ref::<T>()?;
-                if !freshness::surely_fresh(&entry.meta, now, opts.early_refresh_value()) {
+                let value = entry.value.downcast_ref::<T>()?;
+                if !freshness::surely_fresh(&entry.meta(), now, opts.early_refresh_value()) {
                     return None;
                 }
                 recorder.record(Event::Hit(name, TierName::Local));
@@ -183,21 +190,21 @@ impl Cache {
         let local = self.local_for(opts)?;
         let ticket = self.ticket();
         let fences = &self.inner.fences;
-        let (value, shared) = local
-            .with_entry(key.as_str(), |entry, _| {
+        let (value, entry) = local
+            .with_entry(key.as_str(), |entry| {
                 if !fences.entry_valid(entry) {
                     return None;
                 }
                 let fresh =
-                    freshness::classify(&entry.meta, clock::now_ms(), None) == Freshness::Fresh;
+                    freshness::classify(&entry.meta(), clock::now_ms(), None) == Freshness::Fresh;
                 let value = entry.value.downcast_ref::<T>().filter(|_| fresh)?.clone();
-                Some((value, Arc::clone(&entry.value)))
+                Some((value, Arc::clone(entry)))
             })
             .flatten()?;
         // A second lookup of this call, and a hit: counted like one.
         let hit = Event::Hit(key.cache_name(), TierName::Local);
         self.inner.recorder.record(hit);
-        self.backfill_request(key, opts, &shared, ticket);
+        self.backfill_request(key, opts, || Held::Entry(entry), ticket);
         Some(value)
     }
 }

@@ -65,7 +65,7 @@ impl Cache {
             Outcome::Done((result, _)) => self.settle_refresh(key, opts, found, stale, result),
             Outcome::Soft | Outcome::Hard => {
                 self.inner.recorder.record(Event::StaleServed);
-                self.backfill_request(key, opts, &found.shared(), found.ticket);
+                self.backfill_request(key, opts, || found.shared(), found.ticket);
                 found.value
             }
         }
@@ -89,7 +89,7 @@ impl Cache {
             } else {
                 Event::Served(TierName::Local)
             });
-            self.backfill_request(key, opts, &found.shared(), found.ticket);
+            self.backfill_request(key, opts, || found.shared(), found.ticket);
             return RefreshTurn::Serve(found.value);
         };
         if !stale {
@@ -133,7 +133,7 @@ impl Cache {
         meta.stale_until_ms = meta.stale_until_ms.max(meta.fresh_until_ms);
         // Fenced by the ticket of the read that found it: an invalidation since then wins.
         let size = (meta, found.weight);
-        self.put_local(key, opts, &found.shared(), size, found.token, found.ticket);
+        let _ = self.put_local(key, opts, &found.value, size, found.token, found.ticket);
     }
 }
 

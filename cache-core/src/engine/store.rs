@@ -18,8 +18,9 @@ use crate::codec::EntryMeta;
 use crate::metrics::Event;
 use crate::stats::TierName;
 use crate::tier::entry::LocalEntry;
+use crate::tier::local::LocalTier;
 use crate::tier::remote::{Fence, Token};
-use crate::tier::{SharedValue, Ticket, request};
+use crate::tier::{Held, Ticket, request};
 use crate::{CacheKey, Cacheable, Options, Tiers, clock};
 
 /// How a load's result may be written to the remote tier.
@@ -38,6 +39,11 @@ pub(crate) enum RemoteFill {
     /// while no invalidation of the key since the load's ticket is known on this node.
     Overwrite,
 }
+
+/// A store the local tier's fence refused: an invalidation covering the key happened after
+/// the store's ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refused;
 
 /// Everything a load needs to store its result coherently; taken before the load starts.
 #[derive(Debug, Clone, Copy)]
@@ -60,50 +66,47 @@ pub(crate) enum Kept {
 }
 
 impl Cache {
+    /// Keeps `held` (made only if it is kept) in the request tier, when there is one.
     pub(crate) fn backfill_request(
         &self,
         key: &CacheKey,
         opts: &Options,
-        shared: &SharedValue,
+        held: impl FnOnce() -> Held,
         ticket: Ticket,
     ) {
-        if opts.uses(Tiers::REQUEST) {
-            request::insert(self.inner.id, key, Arc::clone(shared), ticket);
+        if opts.uses(Tiers::REQUEST) && request::in_request_scope() {
+            request::insert(self.inner.id, key, held(), ticket);
         }
     }
 
-    /// Stores a value in the local tier unless an invalidation covering it happened after
-    /// `ticket`; returns whether it was stored (or there is no local tier).
-    pub(crate) fn put_local(
+    /// Stores a copy of `value` in the local tier unless an invalidation covering it happened
+    /// after `ticket`; returns the new entry (`None` when there is no local tier).
+    pub(crate) fn put_local<T: Cacheable>(
         &self,
         key: &CacheKey,
         opts: &Options,
-        shared: &SharedValue,
+        value: &T,
         size: (EntryMeta, usize),
         token: Option<Token>,
         ticket: Ticket,
-    ) -> bool {
+    ) -> Result<Option<Arc<LocalEntry>>, Refused> {
         let Some(local) = self.local_for(opts) else {
-            return true;
+            return Ok(None);
         };
+        // Built (the value copied) before the fence lock is taken; stamped under it.
+        let entry = local_entry(value, size, opts, token);
         let tags = opts.tag_list();
-        self.inner.fences.admit(key.as_str(), tags, ticket, || {
-            local.insert(key.clone(), self.local_entry(shared, size, opts, token));
-        })
+        let admitted = self.inner.fences.admit(key.as_str(), tags, ticket, || {
+            self.admit_local(local, key, &entry);
+        });
+        admitted.then_some(Some(entry)).ok_or(Refused)
     }
 
-    /// A local entry stamped with the fence clock; call it under the fence lock that admits it.
-    fn local_entry(
-        &self,
-        shared: &SharedValue,
-        (meta, weight): (EntryMeta, usize),
-        opts: &Options,
-        token: Option<Token>,
-    ) -> LocalEntry {
-        let tags = opts.shared_tags();
-        let entry = LocalEntry::new(Arc::clone(shared), meta, weight, tags, token);
+    /// Stamps `entry` with the fence clock and stores it; call it under the fence lock that
+    /// admits it.
+    fn admit_local(&self, local: &LocalTier, key: &CacheKey, entry: &Arc<LocalEntry>) {
         entry.set_admitted(self.inner.fences.now());
-        entry
+        local.insert(key.clone(), Arc::clone(entry));
     }
 
     /// Backfills a value found in the remote tier into the tiers above.
@@ -118,10 +121,10 @@ impl Cache {
             // No tier above to keep it: the value is not copied into a shared one for nothing.
             return;
         }
-        let shared = found.shared();
         let size = (found.meta, found.weight);
-        if self.put_local(key, opts, &shared, size, found.token, found.ticket) {
-            self.backfill_request(key, opts, &shared, found.ticket);
+        if let Ok(entry) = self.put_local(key, opts, &found.value, size, found.token, found.ticket)
+        {
+            self.backfill_request(key, opts, || found.held(entry), found.ticket);
         }
     }
 
@@ -206,12 +209,11 @@ impl Cache {
         token: Option<Token>,
         ticket: Ticket,
     ) -> Kept {
-        let shared: SharedValue = Arc::new(value.clone());
-        if !self.put_local(key, opts, &shared, size, token, ticket) {
+        let Ok(entry) = self.put_local(key, opts, value, size, token, ticket) else {
             self.inner.recorder.record(Event::FencedFill);
             return Kept::Fenced;
-        }
-        self.backfill_request(key, opts, &shared, ticket);
+        };
+        self.backfill_request(key, opts, || Held::of(entry, value), ticket);
         Kept::Yes
     }
 
@@ -254,17 +256,18 @@ impl Cache {
             // A failure is counted; other nodes still hear of the change below.
             token = remote.write(key, &bytes, &meta, opts).await.unwrap_or(None);
         }
-        let shared: SharedValue = Arc::new(value.clone());
-        let local = self.local_for(opts);
+        let local = self
+            .local_for(opts)
+            .map(|local| (local, local_entry(value, (meta, weight), opts, token)));
         self.inner.fences.invalidate(Scope::Key(key.as_str()), || {
-            if let Some(local) = local {
-                let entry = self.local_entry(&shared, (meta, weight), opts, token);
-                local.insert(key.clone(), entry);
+            if let Some((local, entry)) = &local {
+                self.admit_local(local, key, entry);
             }
         });
         self.inner.flights.detach(key.as_str());
         request::remove(self.inner.id, key.as_str());
-        self.backfill_request(key, opts, &shared, self.ticket());
+        let entry = local.map(|(_, entry)| entry);
+        self.backfill_request(key, opts, || Held::of(entry, value), self.ticket());
         if let Some(remote) = self.remote() {
             remote.announce_key(key).await;
         }
@@ -302,4 +305,14 @@ impl Cache {
             }
         }
     }
+}
+
+/// A local entry holding a copy of `value`, not yet admitted (see `Cache::admit_local`).
+fn local_entry<T: Cacheable>(
+    value: &T,
+    (meta, weight): (EntryMeta, usize),
+    opts: &Options,
+    token: Option<Token>,
+) -> Arc<LocalEntry> {
+    LocalEntry::shared(value.clone(), meta, weight, opts.shared_tags(), token)
 }

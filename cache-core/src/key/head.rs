@@ -73,7 +73,7 @@ impl KeyDraft {
         CacheKey::finish(
             head.name,
             head.schema_version,
-            text.to_owned(),
+            text,
             self.name_end,
             self.tail_start,
         )

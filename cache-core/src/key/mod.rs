@@ -33,6 +33,7 @@ mod head;
 mod parse;
 mod part;
 mod record;
+mod repr;
 mod stamp;
 mod writer;
 
@@ -50,34 +51,20 @@ pub use stamp::{Micros, VersionStamp};
 pub(crate) use writer::escape_into;
 pub use writer::{KeyPart, KeyWriter};
 
+use repr::{Inner, with_scratch};
 use stamp::push_version;
-use writer::{digest_hex, encode, shorten};
+use writer::{digest_hex, encode};
 
 /// The longest key text, in bytes (Memcached's limit, and cheap for Redis).
 pub const MAX_KEY_LEN: usize = 250;
 
-/// The key of one cache entry. Cheap to clone (one `Arc`).
+/// The key of one cache entry. Cheap to clone (one `Arc`); the text is held at its exact length.
 ///
 /// Equality, ordering and hashing use the text only, and hash exactly like
 /// the `str` it derefs to, so maps keyed by `CacheKey` can be queried with
 /// `&str` (see the [`Borrow<str>`](Borrow) implementation).
 #[derive(Clone)]
 pub struct CacheKey(Arc<Inner>);
-
-struct Inner {
-    /// The full, unshortened text (a `String`, not a boxed `str`, so building a key never
-    /// reallocates just to drop spare capacity).
-    full: String,
-    /// The shortened text, when `full` is longer than [`MAX_KEY_LEN`].
-    short: Option<Box<str>>,
-    /// The unescaped name, when it differs from its escaped form in `full`.
-    name: Option<Box<str>>,
-    /// End of the escaped name in `full`.
-    name_end: usize,
-    /// Start of the separator that follows `name[@N]` in `full`.
-    tail_start: usize,
-    schema_version: u32,
-}
 
 impl CacheKey {
     /// The key for `parts` in cache `cache_name`: `name:fields`.
@@ -103,12 +90,14 @@ impl CacheKey {
         schema_version: u32,
         parts: &(impl KeyPart + ?Sized),
     ) -> CacheKey {
-        // One buffer for the whole text: this runs on every call of a cached function.
-        let mut full = String::with_capacity(cache_name.len() + 40);
-        let (name_end, tail_start) = write_head(&mut full, cache_name, schema_version);
-        full.push(':');
-        KeyWriter::write_group(&mut full, parts);
-        Self::finish(cache_name, schema_version, full, name_end, tail_start)
+        // Written into a reused buffer, then copied once at its exact length: this runs on
+        // every call of a cached function.
+        with_scratch(|full| {
+            let (name_end, tail_start) = write_head(full, cache_name, schema_version);
+            full.push(':');
+            KeyWriter::write_group(full, parts);
+            Self::finish(cache_name, schema_version, full, name_end, tail_start)
+        })
     }
 
     /// The same key with `@schema_version` after the name (or none, for 0);
@@ -121,10 +110,10 @@ impl CacheKey {
     /// assert_eq!(key.as_str(), "store@3/42-7");
     /// ```
     pub fn with_schema_version(self, schema_version: u32) -> CacheKey {
-        if schema_version == self.0.schema_version {
+        if schema_version == self.0.schema_version() {
             return self;
         }
-        let tail = self.0.full.get(self.0.tail_start..).unwrap_or_default();
+        let tail = self.0.full().get(self.0.offsets().1..).unwrap_or_default();
         Self::build(self.cache_name(), schema_version, tail)
     }
 
@@ -187,27 +176,27 @@ impl CacheKey {
 
     /// The key text.
     pub fn as_str(&self) -> &str {
-        self.0.short.as_deref().unwrap_or(&self.0.full)
+        self.0.text()
     }
 
     /// The cache name as passed in, unescaped (the model for
     /// [`versioned`](Self::versioned) and [`collection`](Self::collection) keys).
     pub fn cache_name(&self) -> &str {
-        match &self.0.name {
+        match self.0.unescaped_name() {
             Some(name) => name,
-            None => self.0.full.get(..self.0.name_end).unwrap_or_default(),
+            None => self.0.full().get(..self.0.offsets().0).unwrap_or_default(),
         }
     }
 
     /// The schema version (0 when none was given).
     pub fn schema_version(&self) -> u32 {
-        self.0.schema_version
+        self.0.schema_version()
     }
 
     /// Whether the text was shortened to `prefix#digest` because the full
     /// text exceeded [`MAX_KEY_LEN`] bytes.
     pub fn is_hashed(&self) -> bool {
-        self.0.short.is_some()
+        self.0.is_hashed()
     }
 
     /// XXH3-64 of the text: the same in every process and release (used for
@@ -218,29 +207,28 @@ impl CacheKey {
 
     /// Builds `escape(name)[@N]` + `tail` and shortens it when too long.
     fn build(name: &str, schema_version: u32, tail: &str) -> CacheKey {
-        let mut full = String::with_capacity(name.len() + tail.len() + 11);
-        let (name_end, tail_start) = write_head(&mut full, name, schema_version);
-        full.push_str(tail);
-        Self::finish(name, schema_version, full, name_end, tail_start)
+        with_scratch(|full| {
+            let (name_end, tail_start) = write_head(full, name, schema_version);
+            full.push_str(tail);
+            Self::finish(name, schema_version, full, name_end, tail_start)
+        })
     }
 
     /// Shortens `full` when too long and wraps it up.
     fn finish(
         name: &str,
         schema_version: u32,
-        full: String,
+        full: &str,
         name_end: usize,
         tail_start: usize,
     ) -> CacheKey {
-        let short = (full.len() > MAX_KEY_LEN).then(|| shorten(&full, MAX_KEY_LEN));
-        CacheKey(Arc::new(Inner {
-            name: (name_end != name.len()).then(|| name.into()),
+        CacheKey(Arc::new(Inner::new(
+            name,
+            schema_version,
             full,
-            short,
             name_end,
             tail_start,
-            schema_version,
-        }))
+        )))
     }
 }
 

@@ -88,7 +88,7 @@ impl CacheKey {
         Ok(CacheKey::finish(
             &name,
             schema_version,
-            text.to_owned(),
+            text,
             name_end,
             tail_start,
         ))

@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 
 use moka::Expiry;
 
-use super::SharedValue;
 use super::entry::LocalEntry;
 use super::front::{self, FrontShared};
 use crate::{CacheKey, clock};
@@ -97,14 +96,12 @@ impl LocalTier {
     pub(crate) fn with_entry<R>(
         &self,
         key: &str,
-        f: impl FnOnce(&Arc<LocalEntry>, &SharedValue) -> R,
+        f: impl FnOnce(&Arc<LocalEntry>) -> R,
     ) -> Option<R> {
         let hash = front::hash(key);
         let mut f = Some(f);
         if let front::Lookup::Hit { result, touch } =
-            front::lookup(&self.front, key, hash, |entry, value| {
-                f.take().map(|f| f(entry, value))
-            })
+            front::lookup(&self.front, key, hash, |entry| f.take().map(|f| f(entry)))
         {
             if touch {
                 // Keeps moka's eviction policy aware that this key is hot.
@@ -115,7 +112,7 @@ impl LocalTier {
         let epoch = self.front.epoch();
         let entry = self.cache.get(key)?;
         front::offer(&self.front, key, hash, epoch, &entry);
-        f.map(|f| f(&entry, &entry.value))
+        f.map(|f| f(&entry))
     }
 
     /// The entry under `key` straight from moka, leaving this thread's front alone: for
@@ -124,8 +121,8 @@ impl LocalTier {
         self.cache.get(key)
     }
 
-    pub(crate) fn insert(&self, key: CacheKey, entry: LocalEntry) {
-        self.cache.insert(key, Arc::new(entry));
+    pub(crate) fn insert(&self, key: CacheKey, entry: Arc<LocalEntry>) {
+        self.cache.insert(key, entry);
     }
 
     pub(crate) fn invalidate(&self, key: &str) {
@@ -157,7 +154,8 @@ struct UntilStale;
 
 impl UntilStale {
     fn remaining(entry: &LocalEntry) -> Option<Duration> {
-        Some(clock::until(entry.meta.stale_until_ms, clock::now_ms()).unwrap_or(Duration::ZERO))
+        let stale_until = entry.meta().stale_until_ms;
+        Some(clock::until(stale_until, clock::now_ms()).unwrap_or(Duration::ZERO))
     }
 }
 

@@ -18,9 +18,39 @@ pub mod scope_layer;
 use std::any::Any;
 use std::sync::Arc;
 
-/// A decoded value as the request and local tiers hold it: type-erased so one map serves every
-/// cached function, shared so a hit only bumps a reference count before cloning out.
+/// A decoded value (or a flight's result) shared between callers: type-erased so one map
+/// serves every cached function, shared so a hit only bumps a reference count before cloning
+/// out.
 pub(crate) type SharedValue = Arc<dyn Any + Send + Sync>;
+
+/// A value in the request tier: the local entry it was stored in or found in (sharing the
+/// value inside it), or a copy of its own when no local entry holds it.
+#[derive(Clone)]
+pub(crate) enum Held {
+    Entry(Arc<entry::LocalEntry>),
+    Own(SharedValue),
+}
+
+impl Held {
+    /// `entry`, or a copy of `value` when there is none.
+    pub(crate) fn of<T: Any + Send + Sync + Clone>(
+        entry: Option<Arc<entry::LocalEntry>>,
+        value: &T,
+    ) -> Held {
+        match entry {
+            Some(entry) => Held::Entry(entry),
+            None => Held::Own(Arc::new(value.clone())),
+        }
+    }
+
+    /// The value, if it is a `T`.
+    pub(crate) fn downcast_ref<T: Any>(&self) -> Option<&T> {
+        match self {
+            Held::Entry(entry) => entry.value.downcast_ref(),
+            Held::Own(value) => value.downcast_ref(),
+        }
+    }
+}
 
 /// A reading of the engine's fence clock, taken when a read or load began; a store presents
 /// it so that a value older than an invalidation is refused (see the engine's `fence`). The

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 
-use super::{SharedValue, Ticket};
+use super::{Held, Ticket};
 use crate::CacheKey;
 
 tokio::task_local! {
@@ -18,7 +18,7 @@ tokio::task_local! {
 
 /// A value in the request tier, with the fence ticket of the read that produced it: another
 /// task's invalidation cannot reach into this scope, so a hit checks the ticket instead.
-pub(crate) type Scoped = (SharedValue, Ticket);
+pub(crate) type Scoped = (Held, Ticket);
 
 /// The per-scope storage: for each `Cache` (by id), its decoded values.
 #[derive(Default)]
@@ -69,7 +69,7 @@ pub(crate) fn get(cache_id: u64, key: &str) -> Option<Option<Scoped>> {
 }
 
 /// Stores `value` for the rest of the current scope (no-op outside a scope).
-pub(crate) fn insert(cache_id: u64, key: &CacheKey, value: SharedValue, ticket: Ticket) {
+pub(crate) fn insert(cache_id: u64, key: &CacheKey, value: Held, ticket: Ticket) {
     let _ = SCOPE.try_with(|map| {
         let mut caches = map.caches.borrow_mut();
         let index = match caches.iter().position(|(id, _)| *id == cache_id) {

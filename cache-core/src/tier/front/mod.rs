@@ -51,7 +51,6 @@ use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::SharedValue;
 use super::entry::LocalEntry;
 use table::{MIN_SLOTS, Table};
 
@@ -130,13 +129,12 @@ pub(crate) enum Lookup<R> {
     Miss,
 }
 
-/// Calls `f` with this thread's live entry for `key` in tier `shared`, and its value, if it
-/// has one.
+/// Calls `f` with this thread's live entry for `key` in tier `shared`, if it has one.
 pub(crate) fn lookup<R>(
     shared: &FrontShared,
     key: &str,
     hash: u64,
-    f: impl FnOnce(&Arc<LocalEntry>, &SharedValue) -> R,
+    f: impl FnOnce(&Arc<LocalEntry>) -> R,
 ) -> Lookup<R> {
     TABLE
         .try_with(|table| {
@@ -145,11 +143,11 @@ pub(crate) fn lookup<R>(
             let Ok(mut table) = table.try_borrow_mut() else {
                 return Lookup::Miss;
             };
-            let Some((entry, value, touch)) = table.hit(shared, key, hash, shared.epoch()) else {
+            let Some((entry, touch)) = table.hit(shared, key, hash, shared.epoch()) else {
                 return Lookup::Miss;
             };
             Lookup::Hit {
-                result: f(entry, value),
+                result: f(entry),
                 touch,
             }
         })

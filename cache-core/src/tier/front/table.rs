@@ -16,7 +16,6 @@
 use std::sync::Arc;
 
 use super::{FrontShared, LocalEntry};
-use crate::tier::SharedValue;
 
 /// Slots per set.
 pub(super) const WAYS: usize = 8;
@@ -34,9 +33,8 @@ const GROW_ONE_IN: u64 = 32;
 #[repr(align(64))]
 pub(super) struct Slot {
     pub(super) key: Box<str>,
+    /// The entry, its value inside it (one allocation: a hit follows one pointer to both).
     pub(super) entry: Option<Arc<LocalEntry>>,
-    /// `entry`'s value, held here too so a hit loads it alongside the entry instead of after.
-    value: Option<SharedValue>,
     pub(super) epoch: u64,
     /// Front hits, halved whenever a newcomer asks the full set for room: an entry is pushed
     /// out only once it has gone unhit for that long.
@@ -51,7 +49,6 @@ impl Slot {
     /// Drops the entry and gives its charge back.
     fn empty(&mut self) {
         self.entry = None;
-        self.value = None;
         if let Some(owner) = self.owner.take() {
             owner.release(std::mem::take(&mut self.charge));
         }
@@ -127,8 +124,8 @@ impl Table {
         }
     }
 
-    /// The live entry of `key` in tier `tier` (whose epoch is now `epoch`) and its value,
-    /// counted as a hit, and whether this hit is one to pass on to moka.
+    /// The live entry of `key` in tier `tier` (whose epoch is now `epoch`), counted as a hit,
+    /// and whether this hit is one to pass on to moka.
     #[inline]
     pub(super) fn hit(
         &mut self,
@@ -136,7 +133,7 @@ impl Table {
         key: &str,
         hash: u64,
         epoch: u64,
-    ) -> Option<(&Arc<LocalEntry>, &SharedValue, bool)> {
+    ) -> Option<(&Arc<LocalEntry>, bool)> {
         if self.slots.is_empty() {
             return None;
         }
@@ -152,7 +149,7 @@ impl Table {
         self.touches = self.touches.wrapping_add(1);
         let touch = self.touches.is_multiple_of(super::TOUCH_EVERY);
         let slot = &self.slots[way];
-        Some((slot.entry.as_ref()?, slot.value.as_ref()?, touch))
+        Some((slot.entry.as_ref()?, touch))
     }
 
     /// The slot holding `key` of tier `tier`, if any (live or not).
@@ -215,7 +212,6 @@ impl Table {
             slot.key = key.into();
         }
         slot.entry = Some(Arc::clone(entry));
-        slot.value = Some(Arc::clone(&entry.value));
         slot.epoch = epoch;
         slot.hits = 0;
         self.tags[set].0[way % WAYS] = tag(hash);

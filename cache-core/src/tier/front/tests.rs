@@ -14,7 +14,7 @@ fn entry(weight: usize) -> Arc<LocalEntry> {
         stale_until_ms: u64::MAX,
         load_micros: 0,
     };
-    Arc::new(LocalEntry::new(Arc::new(7_u32), meta, weight, None, None))
+    LocalEntry::shared(7_u32, meta, weight, None, None)
 }
 
 fn tier(max_bytes: u64) -> Arc<FrontShared> {
@@ -22,9 +22,8 @@ fn tier(max_bytes: u64) -> Arc<FrontShared> {
 }
 
 fn read(shared: &FrontShared, key: &str) -> Option<u32> {
-    match lookup(shared, key, hash(key), |e, v| {
-        assert!(Arc::ptr_eq(&e.value, v));
-        *v.downcast_ref::<u32>().unwrap()
+    match lookup(shared, key, hash(key), |e| {
+        *e.value.downcast_ref::<u32>().unwrap()
     }) {
         Lookup::Hit { result, .. } => Some(result),
         Lookup::Miss => None,
@@ -248,7 +247,7 @@ fn every_touch_every_th_hit_is_passed_on() {
     let touches = (0..TOUCH_EVERY * 3)
         .filter(|_| {
             matches!(
-                lookup(&shared, "t", hash("t"), |_, _| ()),
+                lookup(&shared, "t", hash("t"), |_| ()),
                 Lookup::Hit { touch: true, .. }
             )
         })
