@@ -54,15 +54,9 @@ impl Cache {
                 return RemoteRead::Failed;
             }
         };
-        let found = match self.decode_found(&remote, key, opts, &bytes, token, ticket) {
-            Ok(found) => found,
-            Err(Corrupt) => {
-                // Boxed: a rare path, kept out of every remote read's future. Should the
-                // delete fail too, the entry simply expires.
-                Box::pin(remote.delete(key)).await;
-                RemoteRead::Absent
-            }
-        };
+        let found = self
+            .decode_remote(&remote, key, opts, &bytes, token, ticket)
+            .await;
         let result = match &found {
             RemoteRead::Found(_, Freshness::Stale) => Lookup::Stale,
             RemoteRead::Found(..) => Lookup::Hit,
@@ -91,8 +85,9 @@ impl Cache {
         match self.decode_found(remote, key, opts, bytes, token, ticket) {
             Ok(read) => read,
             Err(Corrupt) => {
-                // Should the delete fail too, the entry simply expires.
-                remote.delete(key).await;
+                // Boxed: a rare path, kept out of every remote read's future. Should the
+                // delete fail too, the entry simply expires.
+                Box::pin(remote.delete(key)).await;
                 RemoteRead::Absent
             }
         }
