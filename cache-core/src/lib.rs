@@ -46,6 +46,7 @@ pub mod metrics;
 mod options;
 mod stats;
 pub mod tier;
+mod tiers;
 
 mod private;
 
@@ -67,13 +68,14 @@ pub use error::{Cause, Error, Result};
 pub use flags::{FlagLayer, FlagMode, FlagSource, Flags};
 pub use global::{global, install, try_global};
 pub use key::{CacheKey, KeyPart, KeyWriter, MAX_KEY_LEN, Micros, VersionStamp};
-pub use options::{Options, Tiers};
+pub use options::Options;
 pub use stats::{StatsSnapshot, TierName};
 pub use tier::local::LocalTier;
 pub use tier::remote::{Fence, Lease, RemoteEvent, RemoteListener, RemoteTier, Stored, Token};
 pub use tier::request::{in_request_scope, request_scope};
 #[cfg(feature = "tower")]
 pub use tier::scope_layer::{RequestScopeLayer, RequestScopeService};
+pub use tiers::Tiers;
 
 /// A value that can be cached: serializable for the remote tier, cloneable for the local tiers.
 ///

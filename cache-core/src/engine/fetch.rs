@@ -1,6 +1,5 @@
 //! `get_or_load`: flag → request → local → (single-flight) remote → lease → load.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Cache;
@@ -10,10 +9,9 @@ use super::lead_read::{Cold, Led, RemoteMiss};
 use super::lease::{LeaseGuard, LeaseState, LeaseWait};
 use super::read::Upper;
 use super::run::Run;
-use super::single_flight::Waited;
+use super::single_flight::{Waited, share};
 use super::store::{FillPlan, Kept, RemoteFill};
 use crate::metrics::Event;
-use crate::tier::SharedValue;
 use crate::tier::remote::Fence;
 use crate::{CacheKey, Cacheable, Entry, Options, Tiers};
 
@@ -214,10 +212,4 @@ impl Cache {
             remote: RemoteFill::Skip,
         }
     }
-}
-
-pub(crate) fn share<T: Send + Sync + 'static, E: Send + Sync + 'static>(
-    result: Result<T, E>,
-) -> SharedValue {
-    Arc::new(result)
 }

@@ -19,9 +19,8 @@
 
 use super::Cache;
 use super::fence::Scope;
-use super::fetch::share;
 use super::run::Run;
-use super::single_flight::{LeaderGuard, LeaderKind};
+use super::single_flight::{LeaderGuard, LeaderKind, share};
 use super::store::{FillPlan, Kept, RemoteFill};
 use crate::tier::Ticket;
 use crate::{CacheKey, Cacheable, Entry, Options};

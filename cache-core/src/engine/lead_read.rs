@@ -8,11 +8,10 @@
 use std::sync::Arc;
 
 use super::Cache;
-use super::fetch::share;
 use super::freshness::Freshness;
 use super::read::Found;
 use super::read_remote::RemoteRead;
-use super::single_flight::{Flight, LeaderGuard, LeaderKind, Role};
+use super::single_flight::{Flight, LeaderGuard, LeaderKind, Role, share};
 use crate::metrics::Event;
 use crate::stats::TierName;
 use crate::tier::Ticket;

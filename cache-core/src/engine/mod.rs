@@ -18,6 +18,7 @@ mod negative;
 mod read;
 mod read_remote;
 mod refresh;
+mod refresh_set;
 mod remote;
 mod remote_call;
 mod report;
@@ -39,8 +40,9 @@ use crate::stats::StatsSnapshot;
 use crate::tier::local::LocalTier;
 use crate::tier::remote::RemoteTier;
 use crate::{CacheKey, Cacheable, Options};
+use refresh_set::RefreshSet;
 use run::{Inline, Spawned};
-use single_flight::{RefreshSet, SingleFlight};
+use single_flight::SingleFlight;
 
 /// Why [`Cache::try_get_or_load`] failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

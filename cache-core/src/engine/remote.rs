@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::generation::Current;
-use super::remote_call::{Counted, TierCall};
+use super::remote_call::{Counted, TierCall, count_failure};
 use super::{Cache, Inner};
 use crate::codec::EntryMeta;
-use crate::metrics::{Event, Recorder};
+use crate::metrics::Event;
 use crate::stats::TierName;
 use crate::tier::remote::{Fence, Lease, RemoteEvent, RemoteTier, Stored, Token};
 use crate::{CacheKey, Error, Options, Result, clock};
@@ -278,21 +278,5 @@ impl<'b> Remote<'b> {
         'b: 'a,
     {
         Counted::new(self.inner, operation, call)
-    }
-}
-
-/// Counts a tier or codec failure (each is also a miss) and logs it.
-pub(crate) fn count_failure(
-    recorder: &Recorder,
-    tier: TierName,
-    error: &Error,
-    operation: &'static str,
-) {
-    recorder.record(Event::Failure(tier, error.kind()));
-    if matches!(error, Error::RemoteUnavailable) {
-        // Expected on every call during an outage: the breaker already logged the outage.
-        tracing::debug!(operation, "remote tier skipped while its breaker is open");
-    } else {
-        tracing::warn!(%error, operation, kind = error.kind(), "cache tier error counted as a miss");
     }
 }

@@ -12,10 +12,9 @@ use std::time::Instant;
 use tracing::Instrument;
 
 use super::Inner;
-use super::remote::count_failure;
-use crate::Result;
-use crate::metrics::Event;
+use crate::metrics::{Event, Recorder};
 use crate::stats::TierName;
+use crate::{Error, Result};
 
 /// A remote tier's boxed call.
 pub(crate) type TierCall<'a, R> = Pin<Box<dyn Future<Output = Result<R>> + Send + 'a>>;
@@ -67,5 +66,21 @@ impl<R> Future for Counted<'_, R> {
             count_failure(recorder, TierName::Remote, error, this.operation);
         }
         Poll::Ready(result)
+    }
+}
+
+/// Counts a tier or codec failure (each is also a miss) and logs it.
+pub(crate) fn count_failure(
+    recorder: &Recorder,
+    tier: TierName,
+    error: &Error,
+    operation: &'static str,
+) {
+    recorder.record(Event::Failure(tier, error.kind()));
+    if matches!(error, Error::RemoteUnavailable) {
+        // Expected on every call during an outage: the breaker already logged the outage.
+        tracing::debug!(operation, "remote tier skipped while its breaker is open");
+    } else {
+        tracing::warn!(%error, operation, kind = error.kind(), "cache tier error counted as a miss");
     }
 }

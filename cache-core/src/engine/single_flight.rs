@@ -7,8 +7,8 @@
 //! every waiter wakes, and one of them becomes the new leader with its own loader: nobody waits
 //! forever and nobody sees an error that was never produced.
 
+use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -320,29 +320,9 @@ impl Drop for LeaderGuard<'_> {
     }
 }
 
-/// Keys being refreshed right now; the first caller to find an entry stale refreshes it and
-/// everyone else is served the stale value.
-#[derive(Default)]
-pub(crate) struct RefreshSet {
-    keys: Mutex<HashSet<CacheKey>>,
-}
-
-pub(crate) struct RefreshGuard<'a> {
-    set: &'a RefreshSet,
-    key: CacheKey,
-}
-
-impl RefreshSet {
-    pub(crate) fn try_acquire(&self, key: &CacheKey) -> Option<RefreshGuard<'_>> {
-        self.keys.lock().insert(key.clone()).then(|| RefreshGuard {
-            set: self,
-            key: key.clone(),
-        })
-    }
-}
-
-impl Drop for RefreshGuard<'_> {
-    fn drop(&mut self) {
-        self.set.keys.lock().remove(&self.key);
-    }
+/// A flight's outcome as waiters share it: the loader's `Result`, type-erased.
+pub(crate) fn share<T: Send + Sync + 'static, E: Send + Sync + 'static>(
+    result: Result<T, E>,
+) -> SharedValue {
+    Arc::new(result)
 }

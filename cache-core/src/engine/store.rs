@@ -13,7 +13,7 @@ use super::Cache;
 use super::fence::Scope;
 use super::freshness;
 use super::read::Found;
-use super::remote::count_failure;
+use super::remote_call::count_failure;
 use crate::codec::EntryMeta;
 use crate::metrics::Event;
 use crate::stats::TierName;
