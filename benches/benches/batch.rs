@@ -19,10 +19,12 @@ use std::time::{Duration, Instant};
 use benches::{Small, figure, small};
 use cache_core::codec::HEADER_LEN;
 use cache_core::{Cache, CacheKey, Options};
-use cache_redis::RedisTier;
 use cache_redis::test_support::RedisServer;
 use criterion::{Criterion, criterion_group, criterion_main};
 use redis::aio::MultiplexedConnection;
+
+#[path = "../shared/remote.rs"]
+mod remote;
 
 /// Where the MessagePack payload starts in a value the cache stored (see `l2_hit`).
 const PAYLOAD: usize = cache_redis::fenced::HEAD_LEN + HEADER_LEN;
@@ -119,13 +121,7 @@ impl Setup {
 
 fn setup(rt: &tokio::runtime::Runtime, server: &RedisServer) -> Setup {
     rt.block_on(async {
-        let tier = RedisTier::connect(&server.url()).await.expect("connect");
-        let cache = Cache::builder().without_local().remote(tier).build();
-        let conn = redis::Client::open(server.url())
-            .expect("client")
-            .get_multiplexed_async_connection()
-            .await
-            .expect("raw connection");
+        let (cache, conn) = remote::connect(server).await;
         let ids: Vec<u32> = (0..IDS).collect();
         let remote_keys: Vec<String> = ids.iter().map(|id| cache.remote_key(&key_of(id))).collect();
         for id in ids.iter().filter(|id| *id % 2 == 0) {

@@ -15,15 +15,15 @@ use std::hint::black_box;
 use std::process::Command;
 use std::time::Instant;
 
-use benches::{Small, figure, per_sec, small};
-use cache_core::{Cache, CacheKey};
-use cache_redis::RedisTier;
+use benches::{Small, figure, per_sec};
 use cache_redis::test_support::RedisServer;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 #[path = "../shared/l2.rs"]
 mod l2;
-use l2::{PAYLOAD, opts, ours_get, ours_tasks, raw_get, raw_tasks};
+#[path = "../shared/remote.rs"]
+mod remote;
+use l2::{PAYLOAD, opts, ours_get, ours_tasks, raw_get, raw_tasks, seeded};
 
 const TASKS: u64 = 64;
 const THROUGHPUT_REQUESTS: u64 = 200_000;
@@ -68,24 +68,9 @@ fn l2_hit(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let (cache, mut conn) = rt.block_on(async {
-        let tier = RedisTier::connect(&server.url()).await.expect("connect");
-        let cache = Cache::builder().without_local().remote(tier).build();
-        let conn = redis::Client::open(server.url())
-            .expect("client")
-            .get_multiplexed_async_connection()
-            .await
-            .expect("raw connection");
-        (cache, conn)
-    });
+    let (cache, mut conn) = rt.block_on(remote::connect(&server));
     let opts = opts();
-    let keys: Vec<CacheKey> = (0..100_i64).map(|i| CacheKey::new("l2", &i)).collect();
-    let remote_keys: Vec<String> = keys.iter().map(|k| cache.remote_key(k)).collect();
-    rt.block_on(async {
-        for key in &keys {
-            cache.set(key, &small(), &opts).await;
-        }
-    });
+    let (keys, remote_keys) = rt.block_on(seeded(&cache));
     let bytes = server
         .query(&["STRLEN", &remote_keys[0]])
         .unwrap_or_default();

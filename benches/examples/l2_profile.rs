@@ -22,17 +22,17 @@
 //! ```
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use benches::{Small, small};
-use cache_core::{Cache, CacheKey, Options};
-use cache_redis::RedisTier;
+use benches::Small;
 use cache_redis::test_support::RedisServer;
 use redis::aio::MultiplexedConnection;
 
 #[path = "../shared/l2.rs"]
 mod l2;
-use l2::{PAYLOAD, opts, ours_get, ours_tasks, raw_get, raw_tasks};
+#[path = "../shared/remote.rs"]
+mod remote;
+use l2::{PAYLOAD, opts, ours_get, ours_tasks, raw_get, raw_tasks, seeded};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -48,21 +48,9 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let tier = RedisTier::connect(&server.url()).await.expect("connect");
-        let cache = Cache::builder().without_local().remote(tier).build();
-        let mut conn = redis::Client::open(server.url())
-            .expect("client")
-            .get_multiplexed_async_connection()
-            .await
-            .expect("raw connection");
-        let opts = Options::new()
-            .ttl(Duration::from_secs(3600))
-            .early_refresh(false);
-        let keys: Vec<CacheKey> = (0..100_i64).map(|i| CacheKey::new("l2", &i)).collect();
-        let remote_keys: Vec<String> = keys.iter().map(|k| cache.remote_key(k)).collect();
-        for key in &keys {
-            cache.set(key, &small(), &opts).await;
-        }
+        let (cache, mut conn) = remote::connect(&server).await;
+        let opts = opts();
+        let (keys, remote_keys) = seeded(&cache).await;
         // 64 tasks on distinct keys (L1), `count` reads each: how the load batches on one
         // connection, with instructions counted per request rather than timed.
         match mode.as_str() {
@@ -158,19 +146,9 @@ fn paired(server: &RedisServer) {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let tier = RedisTier::connect(&server.url()).await.expect("connect");
-        let cache = Cache::builder().without_local().remote(tier).build();
-        let conn = redis::Client::open(server.url())
-            .expect("client")
-            .get_multiplexed_async_connection()
-            .await
-            .expect("raw connection");
+        let (cache, conn) = remote::connect(server).await;
         let opts = opts();
-        let keys: Vec<CacheKey> = (0..100_i64).map(|i| CacheKey::new("l2", &i)).collect();
-        let remote_keys: Vec<String> = keys.iter().map(|k| cache.remote_key(k)).collect();
-        for key in &keys {
-            cache.set(key, &small(), &opts).await;
-        }
+        let (keys, remote_keys) = seeded(&cache).await;
         let mut c = conn.clone();
         let (mut ours, mut raw) = (Vec::new(), Vec::new());
         for _ in 0..20_000 {

@@ -22,6 +22,17 @@ pub fn opts() -> Options {
         .early_refresh(false)
 }
 
+/// The 100 keys the L2 benches read, each holding a `small()` stored through `cache`, with the
+/// key Redis knows each by.
+pub async fn seeded(cache: &Cache) -> (Vec<CacheKey>, Vec<String>) {
+    let keys: Vec<CacheKey> = (0..100_i64).map(|i| CacheKey::new("l2", &i)).collect();
+    let remote_keys: Vec<String> = keys.iter().map(|k| cache.remote_key(k)).collect();
+    for key in &keys {
+        cache.set(key, &benches::small(), &opts()).await;
+    }
+    (keys, remote_keys)
+}
+
 /// One `get_or_load` that Redis answers (no local tier).
 pub async fn ours_get(cache: &Cache, key: &CacheKey, opts: &Options) -> Small {
     let got: Result<Small, ()> = cache.get_or_load(key, opts, || async { Err(()) }).await;

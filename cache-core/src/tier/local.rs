@@ -91,8 +91,8 @@ impl LocalTier {
         self.cache.run_pending_tasks();
     }
 
-    /// Calls `f` with the entry under `key` and its value, if there is one: from this thread's
-    /// front when it holds it, else from moka (offering it to the front).
+    /// Calls `f` with the entry under `key` (its value inside it), if there is one: from this
+    /// thread's front when it holds it, else from moka (offering it to the front).
     pub(crate) fn with_entry<R>(
         &self,
         key: &str,
