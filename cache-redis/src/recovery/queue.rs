@@ -112,9 +112,6 @@ impl Queue {
         }
     }
 
-    /// Whether a queued change may cover `key`: a delete of it, or any tag invalidation or
-    /// clear (the entry's tags are unknown here). Until it is replayed, what Redis holds under
-    /// `key` may be what this node already invalidated, so reads must not trust it.
     /// Nothing queued and nothing replaying: no key is covered.
     pub(super) fn idle(&self) -> bool {
         // `len` first: `take` stores it after `in_replay`, so a reader that sees the queue
@@ -122,6 +119,9 @@ impl Queue {
         self.len.load(Acquire) == 0 && self.in_replay.load(Acquire) == 0
     }
 
+    /// Whether a queued change may cover `key`: a delete of it, or any tag invalidation or
+    /// clear (the entry's tags are unknown here). Until it is replayed, what Redis holds under
+    /// `key` may be what this node already invalidated, so reads must not trust it.
     pub(super) fn covers(&self, key: &str) -> bool {
         if self.idle() {
             return false;
